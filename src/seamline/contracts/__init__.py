@@ -1,0 +1,48 @@
+"""Contracts and envelopes: the schema-first layer. No I/O, nothing above it imported."""
+
+from seamline.contracts.contract import Contract, FailurePolicy
+from seamline.contracts.envelope import (
+    EXTERNAL,
+    AgentRef,
+    AudioContent,
+    Budget,
+    Constraints,
+    ContentBlock,
+    ContractRef,
+    EmbeddedResource,
+    Envelope,
+    ImageContent,
+    Intent,
+    ResourceLink,
+    TaskItem,
+    TaskState,
+    TextContent,
+    ToolOutput,
+)
+from seamline.contracts.validation import Accepted, check_handoff
+from seamline.contracts.version import Version, VersionRange
+
+__all__ = [
+    "EXTERNAL",
+    "Accepted",
+    "AgentRef",
+    "AudioContent",
+    "Budget",
+    "Constraints",
+    "ContentBlock",
+    "Contract",
+    "ContractRef",
+    "EmbeddedResource",
+    "Envelope",
+    "FailurePolicy",
+    "ImageContent",
+    "Intent",
+    "ResourceLink",
+    "TaskItem",
+    "TaskState",
+    "TextContent",
+    "ToolOutput",
+    "Version",
+    "VersionRange",
+    "check_handoff",
+]

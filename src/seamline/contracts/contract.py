@@ -1,0 +1,159 @@
+"""Handoff contracts: what a receiving agent needs, owned by the receiver.
+
+A contract is a pydantic model (the payload schema) plus the metadata that makes it an
+interface between teams: a semantic version, an owning team, which fields are sensitive,
+which values must survive every hop unchanged (tracked facts), and what happens when a
+handoff breaks it (the failure policy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from seamline.contracts.version import Version
+from seamline.exceptions import ContractError
+
+__all__ = ["Contract", "FailurePolicy"]
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailurePolicy:
+    """The ladder a rejected handoff walks, in order.
+
+    1. ``feedback_retries`` times: the sender runs again with the validation issues as
+       feedback (an LLM sender fixes its output; a deterministic one can re-read its input).
+    2. ``fallback_agent``: the rejected handoff goes to this agent under the built-in
+       ``seamline.rejected-handoff`` contract (a repair agent or a simpler path).
+    3. The dead-letter queue, kept whole for inspection, fix and replay.
+    """
+
+    feedback_retries: int = 2
+    fallback_agent: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.feedback_retries < 0:
+            raise ContractError(
+                f"feedback_retries must be 0 or more, got {self.feedback_retries}; "
+                "use 0 to skip sender feedback"
+            )
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Contract(Generic[PayloadT]):
+    """A versioned, schema-first handoff contract.
+
+    Example:
+        ```python
+        class RefundRequest(BaseModel):
+            order_id: str
+            amount: Decimal
+
+        refund_v1 = Contract(
+            model=RefundRequest, name="refund.request", version="1.0.0",
+            owner="payments", tracked=("order_id", "amount"),
+        )
+        ```
+    """
+
+    model: type[PayloadT]
+    """The pydantic model a payload must validate against."""
+    name: str
+    """A stable dotted name, e.g. ``refund.request``."""
+    version: Version
+    """The semantic version of this contract."""
+    owner: str
+    """The team that owns the receiving side and answers for this interface."""
+    description: str = ""
+    sensitive: frozenset[str] = field(default_factory=frozenset)
+    """Top-level payload fields that must be masked outside the agents allowed to see them."""
+    tracked: frozenset[str] = field(default_factory=frozenset)
+    """Fields whose values must arrive exactly as first seen in the workflow (no paraphrase)."""
+    rewrites: frozenset[str] = field(default_factory=frozenset)
+    """Tracked fields this contract is allowed to change (e.g. an approved adjusted amount)."""
+    policy: FailurePolicy = field(default_factory=FailurePolicy)
+    fallback_owner: str | None = None
+    """Who a human escalation about this contract is addressed to."""
+
+    def __init__(
+        self,
+        *,
+        model: type[PayloadT],
+        name: str,
+        version: str | Version,
+        owner: str,
+        description: str = "",
+        sensitive: Iterable[str] = (),
+        tracked: Iterable[str] = (),
+        rewrites: Iterable[str] = (),
+        policy: FailurePolicy | None = None,
+        fallback_owner: str | None = None,
+    ) -> None:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise ContractError(
+                f"contract {name!r}: model must be a pydantic BaseModel subclass, got {model!r}"
+            )
+        if not name or not name.replace(".", "").replace("-", "").replace("_", "").isalnum():
+            raise ContractError(
+                f"contract name {name!r} is invalid; use letters, digits, '.', '-' or '_'"
+            )
+        if not owner:
+            raise ContractError(f"contract {name!r} has no owner; name the receiving team")
+        set_ = object.__setattr__
+        set_(self, "model", model)
+        set_(self, "name", name)
+        set_(self, "version", Version.parse(version))
+        set_(self, "owner", owner)
+        set_(self, "description", description or (model.__doc__ or "").strip())
+        set_(self, "sensitive", self._fields("sensitive", sensitive))
+        set_(self, "tracked", self._fields("tracked", tracked))
+        set_(self, "rewrites", self._fields("rewrites", rewrites))
+        set_(self, "policy", policy or FailurePolicy())
+        set_(self, "fallback_owner", fallback_owner)
+        if not self.rewrites <= self.tracked:
+            extra = ", ".join(sorted(self.rewrites - self.tracked))
+            raise ContractError(
+                f"contract {name!r}: rewrites names fields that are not tracked ({extra}); "
+                "add them to tracked or remove them from rewrites"
+            )
+
+    def _fields(self, kind: str, names: Iterable[str]) -> frozenset[str]:
+        chosen = frozenset(names)
+        unknown = chosen - set(self.model.model_fields)
+        if unknown:
+            known = ", ".join(sorted(self.model.model_fields))
+            raise ContractError(
+                f"contract {self.name!r}: {kind} fields {sorted(unknown)} are not fields of "
+                f"{self.model.__name__} (fields: {known})"
+            )
+        return chosen
+
+    @property
+    def ref(self) -> str:
+        """``name@version``, the way the ledger and the CLI print a contract."""
+        return f"{self.name}@{self.version}"
+
+    def json_schema(self) -> dict[str, Any]:
+        """The payload's JSON Schema, annotated with the contract's metadata."""
+        schema = self.model.model_json_schema()
+        schema["$id"] = f"urn:seamline:contract:{self.name}:{self.version}"
+        schema["x-seamline"] = {
+            "name": self.name,
+            "version": str(self.version),
+            "owner": self.owner,
+            "description": self.description,
+            "sensitive": sorted(self.sensitive),
+            "tracked": sorted(self.tracked),
+            "rewrites": sorted(self.rewrites),
+            "failure_policy": {
+                "feedback_retries": self.policy.feedback_retries,
+                "fallback_agent": self.policy.fallback_agent,
+            },
+            "fallback_owner": self.fallback_owner,
+        }
+        return schema

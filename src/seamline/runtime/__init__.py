@@ -1,0 +1,162 @@
+"""The runtime: the public face of the handoff-chain engine.
+
+Example:
+    ```python
+    runtime = Runtime(Registry(agents=[intake, triage], contracts=[ticket_v1]),
+                      SqliteStore("seamline.db"))
+    result = runtime.run_sync("intake", Ticket(text="..."), intent="refund my order")
+    ```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+from pydantic import BaseModel
+
+from seamline.contracts import Constraints, Envelope
+from seamline.exceptions import ConfigurationError, ConflictError
+from seamline.ledger import Ledger, fold
+from seamline.registry import Registry
+from seamline.runtime._engine import Engine, RunResult
+from seamline.stores import MemoryStore, Store, WorkflowStatus
+
+__all__ = ["RunResult", "Runtime"]
+
+ResultT = TypeVar("ResultT")
+
+
+class Runtime:
+    """Runs handoff chains durably: every transition is in the store before it takes effect.
+
+    Args:
+        registry: the agents and contracts; checked here, so a broken route fails now.
+        store: the ledger; an in-memory store when omitted (nothing survives the process).
+        app: ``module:attribute`` of a zero-argument callable returning this registry,
+            recorded with each workflow so ``seamline workflows resume`` can find the agents.
+        max_hops: the default hop budget per workflow.
+        bounces: consecutive A<->B handoffs without progress that count as ping-pong.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        store: Store | None = None,
+        *,
+        app: str | None = None,
+        max_hops: int = 25,
+        bounces: int = 4,
+    ) -> None:
+        if max_hops < 1:
+            raise ConfigurationError(f"max_hops must be at least 1, got {max_hops}")
+        if bounces < 2:
+            raise ConfigurationError(f"bounces must be at least 2, got {bounces}")
+        registry.check()
+        self.registry = registry
+        self.store: Store = store if store is not None else MemoryStore()
+        self.ledger = Ledger(self.store)
+        """Read-only views of what happened (handoffs, workflows, dead letters)."""
+        self._engine = Engine(registry, self.store, app=app, max_hops=max_hops, bounces=bounces)
+
+    async def run(
+        self,
+        entry: str,
+        payload: BaseModel | dict[str, Any],
+        *,
+        intent: str,
+        constraints: Constraints | None = None,
+        contract: str | None = None,
+        workflow_id: str | None = None,
+        name: str | None = None,
+        max_hops: int | None = None,
+    ) -> RunResult:
+        """Start a workflow at agent ``entry`` and run it to its end.
+
+        Raises HandoffValidationError (and stores nothing) when the first payload breaks
+        ``entry``'s contract, and ConflictError when ``workflow_id`` is already taken.
+        """
+        if workflow_id is not None and self.store.get_workflow(workflow_id) is not None:
+            raise ConflictError(
+                f"workflow {workflow_id} already exists; resume it, or start with a new id"
+            )
+        envelope = self._engine.first_envelope(
+            entry,
+            payload,
+            intent=intent,
+            constraints=constraints or Constraints(),
+            contract=contract,
+            workflow_id=workflow_id,
+        )
+        return await self.deliver(envelope, name=name, max_hops=max_hops)
+
+    async def deliver(
+        self, envelope: Envelope, *, name: str | None = None, max_hops: int | None = None
+    ) -> RunResult:
+        """Deliver a workflow's first handoff; idempotent on ``envelope.handoff_id``.
+
+        Delivering an id the ledger already holds runs nothing new: an open handoff is
+        resumed, a finished one returns its recorded result.
+        """
+        known = fold(self.store.entries(handoff_id=envelope.handoff_id))
+        if known:
+            if known[0].is_open:
+                return await self.resume(known[0].correlation_id)
+            return self._engine.result(known[0].correlation_id)
+        if self.store.get_workflow(envelope.correlation_id) is not None:
+            raise ConflictError(
+                f"workflow {envelope.correlation_id} already exists and handoff "
+                f"{envelope.handoff_id} is not part of it; start a new workflow id"
+            )
+        cursor = self._engine.start(
+            envelope, name=name or envelope.destination.name, max_hops=max_hops
+        )
+        return await self._engine.drive(cursor, envelope.correlation_id)
+
+    async def resume(self, workflow_id: str) -> RunResult:
+        """Continue a workflow from its open handoff; a finished one just reports its result."""
+        workflow = self.ledger.workflow(workflow_id)
+        return await self._engine.drive(self._engine.cursor(workflow), workflow_id)
+
+    async def resume_all(self) -> list[RunResult]:
+        """Resume every running workflow (after a crash or restart), oldest first."""
+        running = self.store.list_workflows(status=WorkflowStatus.RUNNING, limit=1_000_000)
+        return [await self.resume(workflow.id) for workflow in reversed(running)]
+
+    async def replay(
+        self,
+        dead_letter_id: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        extra_hops: int = 0,
+    ) -> RunResult:
+        """Validate a dead letter again (optionally with a fixed payload) and continue.
+
+        Raises HandoffValidationError and leaves the dead letter open if it is still invalid.
+        """
+        cursor = self._engine.replay(dead_letter_id, payload=payload, extra_hops=extra_hops)
+        return await self._engine.drive(cursor, cursor.workflow.id)
+
+    def discard(self, dead_letter_id: str, *, reason: str) -> None:
+        """Close a dead letter for good, saying why."""
+        if not reason.strip():
+            raise ConfigurationError("say why the dead letter is discarded (reason is empty)")
+        self._engine.discard(dead_letter_id, reason=reason)
+
+    def result(self, workflow_id: str) -> RunResult:
+        """A workflow's recorded result, without running anything."""
+        return self._engine.result(workflow_id)
+
+    def run_sync(
+        self, entry: str, payload: BaseModel | dict[str, Any], *, intent: str, **options: Any
+    ) -> RunResult:
+        """:meth:`run` from synchronous code."""
+        return self._sync(lambda: self.run(entry, payload, intent=intent, **options))
+
+    @staticmethod
+    def _sync(call: Callable[[], Awaitable[ResultT]]) -> ResultT:
+        async def main() -> ResultT:
+            return await call()
+
+        return anyio.run(main)

@@ -1,0 +1,831 @@
+"""The handoff-chain engine behind :class:`seamline.runtime.Runtime`.
+
+One step = deliver the open handoff to its receiver, take its outcome, validate the next
+handoff against its receiver's contract, and append "delivered, completed" for this
+handoff together with "proposed, validated" for the next in one ledger transaction. The
+open (``validated``) handoff is the workflow's cursor, so a restarted runtime knows exactly
+where to continue: a committed step never runs again; a step interrupted before its commit
+is delivered again (at-least-once for the step in flight, exactly-once for recorded ones).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json, to_jsonable_python
+
+from seamline.agents import Agent, Context, Escalate, Finish, HandOff, Outcome
+from seamline.contracts import (
+    EXTERNAL,
+    Accepted,
+    AgentRef,
+    Constraints,
+    Contract,
+    ContractRef,
+    Envelope,
+    Intent,
+    check_handoff,
+)
+from seamline.exceptions import (
+    AgentError,
+    ConflictError,
+    HandoffError,
+    HandoffValidationError,
+    Issue,
+    RegistryError,
+    StoreError,
+)
+from seamline.ledger import HandoffStatus, HandoffView, Ledger, fold
+from seamline.registry import REJECTED_HANDOFF, Registry, RejectedHandoff, Route
+from seamline.runtime._loops import TRAIL_LENGTH, Hop, detect_loop, hop_of
+from seamline.stores import (
+    Commit,
+    DeadLetterRecord,
+    DeadLetterStatus,
+    DeadLetterUpdate,
+    Entry,
+    Store,
+    WorkflowRecord,
+    WorkflowStatus,
+)
+from seamline.tracing import agent_span, handoff_span, record_outcome, recording, workflow_span
+from seamline.types import new_id, utcnow
+
+__all__ = ["Engine", "RunResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """How a workflow stands after a run, resume, replay or delivery."""
+
+    workflow_id: str
+    status: WorkflowStatus
+    result: Any = None
+    """The final result (completed), or the escalation / dead-letter details."""
+    handoffs: int = 0
+    """Handoffs delivered to a receiver in this workflow so far."""
+    dead_letter_id: str | None = None
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """The open handoff of a running workflow, with what the next commit needs."""
+
+    workflow: WorkflowRecord
+    envelope: Envelope
+    payload: BaseModel | None
+    """The open handoff's payload, typed; None only until a resume has validated it."""
+    trail: list[Hop]
+    seq: int
+    """The next free position in the workflow's log."""
+    delivered: int
+    traced: bool = False
+    """Whether spans are recorded for this run (asked once per run, see tracing.recording)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    workflow: WorkflowRecord
+    delivered: int
+
+
+class _Batch:
+    """Entries for one commit, numbered from the cursor's next free position."""
+
+    __slots__ = ("cid", "entries", "seq")
+
+    def __init__(self, cursor: _Cursor) -> None:
+        self.cid = cursor.workflow.id
+        self.seq = cursor.seq
+        self.entries: list[Entry] = []
+
+    def add(self, handoff_id: str, kind: str, at: datetime, data: str | None = None) -> None:
+        self.entries.append(
+            Entry(
+                correlation_id=self.cid,
+                seq=self.seq,
+                handoff_id=handoff_id,
+                kind=kind,
+                at=at,
+                data=data,
+            )
+        )
+        self.seq += 1
+
+
+def _issues_json(issues: Iterable[Issue]) -> str:
+    return json.dumps([{"path": i.path, "message": i.message, "code": i.code} for i in issues])
+
+
+class Engine:
+    """Runs handoff chains against a registry and a store."""
+
+    def __init__(
+        self, registry: Registry, store: Store, *, app: str | None, max_hops: int, bounces: int
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.ledger = Ledger(store)
+        self.app = app
+        self.max_hops = max_hops
+        self.bounces = bounces
+        self._refs: dict[str, AgentRef] = {}
+
+    def _ref(self, agent: Agent) -> AgentRef:
+        ref = self._refs.get(agent.name)
+        if ref is None:
+            ref = AgentRef(name=agent.name, version=str(agent.card.version))
+            self._refs[agent.name] = ref
+        return ref
+
+    # -- starting and resuming -------------------------------------------------------------
+
+    def first_envelope(
+        self,
+        entry: str,
+        payload: BaseModel | dict[str, Any],
+        *,
+        intent: str,
+        constraints: Constraints,
+        contract: str | None,
+        workflow_id: str | None,
+    ) -> Envelope:
+        """The envelope that starts a workflow at ``entry``, from outside any agent."""
+        receiver = self.registry.agent(entry)
+        name = self.registry.contract_for(
+            receiver, HandOff(to=entry, payload=payload, contract=contract)
+        )
+        accepted = receiver.card.accepts[name]
+        version = max(
+            c.version
+            for c in self.registry.contracts
+            if c.name == name and accepted.admits(c.version)
+        )
+        try:
+            jsonable = _jsonable(payload)
+        except ValueError as error:
+            raise HandoffValidationError(
+                contract=f"{name}@{version}",
+                issues=[Issue("payload", f"not JSON-serializable: {error}", "not_json")],
+            ) from None
+        return Envelope(
+            handoff_id=new_id(),
+            correlation_id=workflow_id or new_id(),
+            source=EXTERNAL,
+            destination=self._ref(receiver),
+            contract=ContractRef(name=name, version=str(version)),
+            intent=Intent.of(intent),
+            constraints=constraints,
+            fallback_owner=self.registry.contract(name, version).fallback_owner,
+            hop=0,
+            created_at=utcnow(),
+            payload=jsonable,
+        )
+
+    def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
+        """Validate a workflow's first handoff and record the workflow; raise if invalid."""
+        receiver = self.registry.agent(envelope.destination.name)
+        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
+        checked = self._check(
+            envelope,
+            contract,
+            receiver,
+            intent_sha256=envelope.intent.sha256,
+            previous=None,
+            facts={},
+        )
+        if not isinstance(checked, Accepted):
+            raise HandoffValidationError(
+                contract=contract.ref, issues=checked, handoff_id=envelope.handoff_id
+            )
+        envelope = envelope.model_copy(update={"facts": checked.facts})
+        now = utcnow()
+        workflow = WorkflowRecord(
+            id=envelope.correlation_id,
+            name=name,
+            status=WorkflowStatus.RUNNING,
+            entry=receiver.name,
+            intent_sha256=envelope.intent.sha256,
+            max_hops=max_hops or self.max_hops,
+            app=self.app,
+            result=None,
+            created_at=now,
+            updated_at=now,
+        )
+        cursor = _Cursor(workflow, envelope, checked.payload, [hop_of(envelope)], 1, 0)
+        batch = _Batch(cursor)
+        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
+        batch.add(envelope.handoff_id, "validated", now)
+        self._commit(cursor, batch, workflow=workflow)
+        return cursor
+
+    def cursor(self, workflow: WorkflowRecord) -> _Cursor | None:
+        """Rebuild the cursor of a running workflow from the ledger (resume)."""
+        if workflow.status is not WorkflowStatus.RUNNING:
+            return None
+        entries = self.store.entries(correlation_id=workflow.id)
+        views = fold(entries)
+        open_ = [view for view in views if view.is_open]
+        if len(open_) != 1:
+            raise StoreError(
+                f"workflow {workflow.id} is running but has {len(open_)} open handoffs; "
+                "the ledger was changed outside seamline"
+            )
+        envelope = open_[0].envelope
+        cursor = _Cursor(
+            workflow,
+            envelope,
+            None,
+            _trail(entries, views),
+            entries[-1].seq + 1,
+            sum(1 for e in entries if e.kind == "delivered"),
+        )
+        try:
+            contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
+            cursor.payload = contract.model.model_validate(envelope.payload)
+        except (RegistryError, ValueError) as error:
+            fault = _Fault("contract_changed", f"cannot re-read the open handoff: {error}")
+            self._dead_letter_inbound(cursor, utcnow(), fault)
+            return None
+        return cursor
+
+    def result(self, workflow_id: str) -> RunResult:
+        """The recorded result of a workflow."""
+        workflow = self.ledger.workflow(workflow_id)
+        delivered = sum(
+            1 for e in self.store.entries(correlation_id=workflow_id) if e.kind == "delivered"
+        )
+        return _result(workflow, delivered)
+
+    # -- the chain -------------------------------------------------------------------------
+
+    async def drive(self, cursor: _Cursor | None, workflow_id: str) -> RunResult:
+        """Run the workflow until it finishes, escalates or is dead-lettered."""
+        if cursor is None:
+            return self.result(workflow_id)
+        cursor.traced = recording()
+        with workflow_span(cursor.workflow.name, workflow_id, on=cursor.traced):
+            step: _Cursor | _End = cursor
+            while isinstance(step, _Cursor):
+                step = await self._step(step)
+        return _result(step.workflow, step.delivered)
+
+    async def _step(self, cursor: _Cursor) -> _Cursor | _End:
+        delivered_at = utcnow()
+        cursor.delivered += 1
+        try:
+            receiver = self.registry.agent(cursor.envelope.destination.name)
+        except RegistryError as error:
+            return self._fail(cursor, delivered_at, _Fault("unknown_agent", str(error)))
+        feedback: tuple[Issue, ...] = ()
+        attempt = 1
+        while True:
+            outcome = await self._invoke(receiver, cursor, feedback, attempt)
+            if isinstance(outcome, _Fault):
+                return self._fail(cursor, delivered_at, outcome)
+            if isinstance(outcome, Finish):
+                return self._finish(cursor, delivered_at, outcome)
+            if isinstance(outcome, Escalate):
+                return self._escalate(cursor, delivered_at, receiver, outcome)
+            try:
+                route = self.registry.route(receiver, outcome)
+                envelope = self._next_envelope(cursor, receiver, route, outcome)
+            except (RegistryError, AgentError) as error:
+                return self._fail(cursor, delivered_at, _Fault("bad_handoff", str(error)))
+            contract = self.registry.contract(route.contract, route.version)
+            target = self.registry.agent(route.receiver)
+            with handoff_span(
+                receiver.name, target.name, contract.ref, envelope.handoff_id, on=cursor.traced
+            ) as span:
+                checked = self._check_next(cursor, envelope, contract, target)
+                if isinstance(checked, Accepted):
+                    record_outcome(span, "validated")
+                    return self._advance(cursor, delivered_at, envelope, checked)
+                record_outcome(span, "rejected", len(checked))
+                retry = attempt <= contract.policy.feedback_retries
+                self._record_rejection(cursor, envelope, checked, retry=retry)
+                if retry:
+                    attempt += 1
+                    feedback = tuple(checked)
+                    continue
+                return self._exhausted(cursor, delivered_at, envelope, contract, checked)
+
+    async def _invoke(
+        self, agent: Agent, cursor: _Cursor, feedback: tuple[Issue, ...], attempt: int
+    ) -> Outcome | _Fault:
+        context = Context(cursor.envelope, feedback, attempt)
+        ref = self._ref(agent)
+        with agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced):
+            try:
+                outcome: object
+                if agent.card.threaded:
+                    outcome = await anyio.to_thread.run_sync(agent.fn, cursor.payload, context)
+                else:
+                    outcome = agent.fn(cursor.payload, context)
+                if inspect.isawaitable(outcome):
+                    outcome = await outcome
+            except Exception as error:  # an agent's bug must not take the runtime down
+                return _Fault("agent_error", f"{agent.name} raised {type(error).__name__}: {error}")
+        if isinstance(outcome, HandOff | Finish | Escalate):
+            return outcome
+        kind = "nothing" if outcome is None else f"a {type(outcome).__name__}"
+        return _Fault(
+            "bad_outcome",
+            f"{agent.name} returned {kind}; an agent must return HandOff, Finish or Escalate",
+        )
+
+    def _next_envelope(
+        self, cursor: _Cursor, sender: Agent, route: Route, outcome: HandOff
+    ) -> Envelope:
+        previous = cursor.envelope
+        try:
+            payload = _jsonable(outcome.payload)
+        except ValueError as error:
+            raise AgentError(f"{sender.name} sent a payload that is not JSON: {error}") from None
+        contract = self.registry.contract(route.contract, route.version)
+        try:
+            # model_validate over already-typed parts is ~4x cheaper than model_construct
+            # and still rejects an agent that passed the wrong types.
+            return Envelope.model_validate(
+                {
+                    "handoff_id": new_id(),
+                    "correlation_id": previous.correlation_id,
+                    "parent_id": previous.handoff_id,
+                    "source": self._ref(sender),
+                    "destination": self._ref(self.registry.agent(route.receiver)),
+                    "contract": ContractRef(name=route.contract, version=route.version),
+                    "tasks": outcome.task_items() or previous.tasks,
+                    "intent": previous.intent,
+                    "tool_outputs": tuple(outcome.tool_outputs),
+                    "constraints": outcome.constraints or previous.constraints,
+                    "facts": previous.facts,
+                    "fallback_owner": contract.fallback_owner or previous.fallback_owner,
+                    "hop": previous.hop + 1,
+                    "created_at": utcnow(),
+                    "payload": payload,
+                }
+            )
+        except ValidationError as error:
+            raise AgentError(
+                f"{sender.name} returned a HandOff with malformed parts: {error}"
+            ) from None
+
+    def _check(
+        self,
+        envelope: Envelope,
+        contract: Contract[Any],
+        receiver: Agent,
+        *,
+        intent_sha256: str,
+        previous: Envelope | None,
+        facts: dict[str, Any],
+    ) -> Accepted | list[Issue]:
+        accepted = receiver.card.accepts.get(contract.name)
+        if accepted is None:
+            return [
+                Issue(
+                    "contract.name",
+                    f"{receiver.name} does not accept contract {contract.name}",
+                    "contract_mismatch",
+                )
+            ]
+        return check_handoff(
+            envelope,
+            contract,
+            accepted,
+            intent_sha256=intent_sha256,
+            previous_constraints=previous.constraints if previous else None,
+            facts=facts,
+        )
+
+    def _check_next(
+        self, cursor: _Cursor, envelope: Envelope, contract: Contract[Any], receiver: Agent
+    ) -> Accepted | list[Issue]:
+        return self._check(
+            envelope,
+            contract,
+            receiver,
+            intent_sha256=cursor.workflow.intent_sha256,
+            previous=cursor.envelope,
+            facts=cursor.envelope.facts,
+        )
+
+    def _commit(
+        self,
+        cursor: _Cursor,
+        batch: _Batch,
+        *,
+        workflow: WorkflowRecord | None = None,
+        letters: list[DeadLetterRecord] | None = None,
+        resolved: list[DeadLetterUpdate] | None = None,
+    ) -> None:
+        self.store.apply(
+            Commit(
+                workflow=workflow,
+                entries=batch.entries,
+                dead_letters=letters or [],
+                dead_letter_updates=resolved or [],
+            )
+        )
+        cursor.seq = batch.seq
+
+    def _advance(
+        self,
+        cursor: _Cursor,
+        delivered_at: datetime,
+        envelope: Envelope,
+        accepted: Accepted,
+        *,
+        inbound: str = "completed",
+        note: tuple[str, str] | None = None,
+    ) -> _Cursor | _End:
+        if accepted.facts != envelope.facts:
+            envelope = envelope.model_copy(update={"facts": accepted.facts})
+        hop = hop_of(envelope)
+        if envelope.hop > cursor.workflow.max_hops:
+            fault = _Fault(
+                "hop_budget",
+                f"hop budget of {cursor.workflow.max_hops} spent; "
+                "raise max_hops or fix the routing",
+            )
+            return self._dead_letter_next(cursor, delivered_at, envelope, fault, inbound)
+        loop = detect_loop(cursor.trail, hop, bounces=self.bounces)
+        if loop is not None:
+            return self._dead_letter_next(
+                cursor, delivered_at, envelope, _Fault("ping_pong", loop), inbound
+            )
+        now = utcnow()
+        old, new = cursor.envelope.handoff_id, envelope.handoff_id
+        batch = _Batch(cursor)
+        batch.add(old, "delivered", delivered_at)
+        if note is not None:
+            batch.add(old, note[0], now, note[1])
+        batch.add(old, inbound, now, _handoff_outcome(envelope))
+        batch.add(new, "proposed", now, envelope.model_dump_json())
+        batch.add(new, "validated", now)
+        self._commit(cursor, batch)
+        cursor.envelope = envelope
+        cursor.payload = accepted.payload
+        cursor.trail = [*cursor.trail[-(TRAIL_LENGTH - 1) :], hop]
+        return cursor
+
+    def _record_rejection(
+        self, cursor: _Cursor, envelope: Envelope, issues: list[Issue], *, retry: bool
+    ) -> None:
+        now = utcnow()
+        detail = _issues_json(issues)
+        batch = _Batch(cursor)
+        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
+        batch.add(envelope.handoff_id, "rejected", now, detail)
+        if retry:
+            batch.add(cursor.envelope.handoff_id, "retried", now, detail)
+        self._commit(cursor, batch)
+
+    def _exhausted(
+        self,
+        cursor: _Cursor,
+        delivered_at: datetime,
+        envelope: Envelope,
+        contract: Contract[Any],
+        issues: list[Issue],
+    ) -> _Cursor | _End:
+        """Sender feedback ran out: the fallback agent, else the dead-letter queue."""
+        fallback = contract.policy.fallback_agent
+        if fallback is not None:
+            wrapped = RejectedHandoff.build(
+                sender=str(envelope.source),
+                receiver=str(envelope.destination),
+                contract=str(envelope.contract),
+                payload=envelope.payload,
+                issues=issues,
+            )
+            routed = self._to_fallback(cursor, delivered_at, fallback, wrapped, "completed")
+            if routed is not None:
+                return routed
+        fault = _Fault("validation", f"rejected by {contract.ref} after every feedback round")
+        return self._dead_letter_next(
+            cursor, delivered_at, envelope, fault, "completed", issues, recorded=True
+        )
+
+    def _to_fallback(
+        self,
+        cursor: _Cursor,
+        delivered_at: datetime,
+        fallback: str,
+        wrapped: RejectedHandoff,
+        inbound: str,
+    ) -> _Cursor | _End | None:
+        if fallback == cursor.envelope.destination.name:
+            return None  # the fallback itself failed; going round again would loop
+        sender = self.registry.agent(cursor.envelope.destination.name)
+        outcome = HandOff(to=fallback, payload=wrapped, contract=REJECTED_HANDOFF.name)
+        route = Route(fallback, REJECTED_HANDOFF.name, str(REJECTED_HANDOFF.version))
+        envelope = self._next_envelope(cursor, sender, route, outcome)
+        checked = self._check_next(
+            cursor, envelope, REJECTED_HANDOFF, self.registry.agent(fallback)
+        )
+        if not isinstance(checked, Accepted):
+            return None
+        note = ("fallback", json.dumps({"to": fallback}))
+        return self._advance(cursor, delivered_at, envelope, checked, inbound=inbound, note=note)
+
+    def _fail(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _Cursor | _End:
+        """The receiver failed: its contract's fallback agent, else dead-letter the handoff."""
+        ref = cursor.envelope.contract
+        try:
+            fallback = self.registry.contract(ref.name, ref.version).policy.fallback_agent
+        except RegistryError:
+            fallback = None
+        if fallback is not None:
+            wrapped = RejectedHandoff.build(
+                sender=str(cursor.envelope.source),
+                receiver=str(cursor.envelope.destination),
+                contract=str(ref),
+                payload=cursor.envelope.payload,
+                issues=[Issue("agent", fault.message, fault.code)],
+            )
+            routed = self._to_fallback(cursor, delivered_at, fallback, wrapped, "failed")
+            if routed is not None:
+                return routed
+        return self._dead_letter_inbound(cursor, delivered_at, fault)
+
+    def _finish(self, cursor: _Cursor, delivered_at: datetime, outcome: Finish) -> _End:
+        try:
+            result = _jsonable(outcome.result)
+        except ValueError as error:
+            fault = _Fault("bad_outcome", f"the final result is not JSON: {error}")
+            return self._dead_letter_inbound(cursor, delivered_at, fault)
+        return self._close(
+            cursor, delivered_at, WorkflowStatus.COMPLETED, {"kind": "finish", "result": result}
+        )
+
+    def _escalate(
+        self, cursor: _Cursor, delivered_at: datetime, agent: Agent, outcome: Escalate
+    ) -> _End:
+        owner = outcome.owner or cursor.envelope.fallback_owner or agent.card.owner
+        request = (
+            f"To {owner}: workflow {cursor.workflow.id} needs a decision. {agent.name} escalated: "
+            f"{outcome.reason}. User intent: {cursor.envelope.intent.text!r}."
+        )
+        detail = {"kind": "escalate", "owner": owner, "reason": outcome.reason, "request": request}
+        return self._close(cursor, delivered_at, WorkflowStatus.ESCALATED, detail)
+
+    def _close(
+        self,
+        cursor: _Cursor,
+        delivered_at: datetime,
+        status: WorkflowStatus,
+        outcome: dict[str, Any],
+    ) -> _End:
+        now = utcnow()
+        text = json.dumps(outcome)
+        hid = cursor.envelope.handoff_id
+        workflow = replace(cursor.workflow, status=status, result=text, updated_at=now)
+        batch = _Batch(cursor)
+        batch.add(hid, "delivered", delivered_at)
+        batch.add(hid, "completed", now, text)
+        if status is WorkflowStatus.ESCALATED:
+            batch.add(hid, "escalated", now, text)
+        self._commit(cursor, batch, workflow=workflow)
+        return _End(workflow, cursor.delivered)
+
+    # -- dead letters ----------------------------------------------------------------------
+
+    def _dead_letter_next(
+        self,
+        cursor: _Cursor,
+        delivered_at: datetime,
+        envelope: Envelope,
+        fault: _Fault,
+        inbound: str,
+        issues: list[Issue] | None = None,
+        *,
+        recorded: bool = False,
+    ) -> _End:
+        """Dead-letter the handoff the receiver produced; it is never delivered."""
+        now = utcnow()
+        old, new = cursor.envelope.handoff_id, envelope.handoff_id
+        letter = self._letter(cursor, envelope, fault, issues or [], now)
+        batch = _Batch(cursor)
+        batch.add(old, "delivered", delivered_at)
+        batch.add(old, inbound, now, _handoff_outcome(envelope))
+        if not recorded:
+            batch.add(new, "proposed", now, envelope.model_dump_json())
+        batch.add(new, "dead_lettered", now, json.dumps({"reason": fault.code}))
+        workflow = _dead_workflow(cursor.workflow, letter, now)
+        self._commit(cursor, batch, workflow=workflow, letters=[letter])
+        return _End(workflow, cursor.delivered)
+
+    def _dead_letter_inbound(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _End:
+        """Dead-letter the handoff being delivered (its receiver failed)."""
+        now = utcnow()
+        hid = cursor.envelope.handoff_id
+        letter = self._letter(
+            cursor, cursor.envelope, fault, [Issue("agent", fault.message, fault.code)], now
+        )
+        batch = _Batch(cursor)
+        batch.add(hid, "delivered", delivered_at)
+        batch.add(hid, "failed", now, json.dumps({"reason": fault.code, "message": fault.message}))
+        batch.add(hid, "dead_lettered", now, json.dumps({"reason": fault.code}))
+        workflow = _dead_workflow(cursor.workflow, letter, now)
+        self._commit(cursor, batch, workflow=workflow, letters=[letter])
+        return _End(workflow, cursor.delivered)
+
+    def _letter(
+        self,
+        cursor: _Cursor,
+        envelope: Envelope,
+        fault: _Fault,
+        issues: list[Issue],
+        now: datetime,
+    ) -> DeadLetterRecord:
+        path = [
+            view.route
+            for view in self.ledger.handoffs(cursor.workflow.id)
+            if view.status in (HandoffStatus.COMPLETED, HandoffStatus.FAILED)
+            or view.id == cursor.envelope.handoff_id
+        ]
+        if envelope.handoff_id != cursor.envelope.handoff_id:
+            path.append(f"{envelope.source} -> {envelope.destination}")
+        return DeadLetterRecord(
+            id=envelope.handoff_id,
+            correlation_id=cursor.workflow.id,
+            reason=fault.code,
+            message=fault.message,
+            issues=_issues_json(issues),
+            envelope=envelope.model_dump_json(),
+            path=json.dumps(path),
+            status=DeadLetterStatus.OPEN,
+            created_at=now,
+        )
+
+    def replay(
+        self, dead_letter_id: str, *, payload: dict[str, Any] | None, extra_hops: int
+    ) -> _Cursor:
+        """Validate a dead letter again (optionally with a fixed payload) and reopen it."""
+        letter = self._open_letter(dead_letter_id)
+        workflow = self.ledger.workflow(letter.correlation_id)
+        entries = self.store.entries(correlation_id=workflow.id)
+        old = Envelope.model_validate_json(letter.envelope)
+        parent = next((v for v in fold(entries) if v.id == old.parent_id), None)
+        previous = parent.envelope if parent else None
+        facts = previous.facts if previous else {}
+        envelope = old.model_copy(
+            update={
+                "handoff_id": new_id(),
+                "created_at": utcnow(),
+                "payload": old.payload if payload is None else payload,
+                "facts": facts,
+            }
+        )
+        receiver = self.registry.agent(envelope.destination.name)
+        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
+        checked = self._check(
+            envelope,
+            contract,
+            receiver,
+            intent_sha256=workflow.intent_sha256,
+            previous=previous,
+            facts=facts,
+        )
+        if not isinstance(checked, Accepted):
+            raise HandoffValidationError(
+                contract=contract.ref, issues=checked, handoff_id=dead_letter_id
+            )
+        max_hops = workflow.max_hops + extra_hops
+        if envelope.hop > max_hops:
+            raise HandoffError(
+                f"replaying {dead_letter_id} would exceed the hop budget ({envelope.hop} > "
+                f"{max_hops}); pass extra_hops (--extra-hops) to grant more",
+                handoff_id=dead_letter_id,
+            )
+        envelope = envelope.model_copy(update={"facts": checked.facts})
+        now = utcnow()
+        workflow = replace(
+            workflow, status=WorkflowStatus.RUNNING, max_hops=max_hops, result=None, updated_at=now
+        )
+        cursor = _Cursor(
+            workflow,
+            envelope,
+            checked.payload,
+            [hop_of(envelope)],
+            entries[-1].seq + 1,
+            sum(1 for e in entries if e.kind == "delivered"),
+        )
+        batch = _Batch(cursor)
+        batch.add(dead_letter_id, "replayed", now, json.dumps({"as": envelope.handoff_id}))
+        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
+        batch.add(envelope.handoff_id, "validated", now)
+        resolution = DeadLetterUpdate(
+            dead_letter_id,
+            DeadLetterStatus.REPLAYED,
+            now,
+            f"replayed as handoff {envelope.handoff_id}",
+        )
+        self._commit(cursor, batch, workflow=workflow, resolved=[resolution])
+        return cursor
+
+    def discard(self, dead_letter_id: str, *, reason: str) -> None:
+        """Close a dead letter without replaying it; its workflow ends as discarded."""
+        letter = self._open_letter(dead_letter_id)
+        workflow = self.ledger.workflow(letter.correlation_id)
+        entries = self.store.entries(correlation_id=workflow.id)
+        now = utcnow()
+        self.store.apply(
+            Commit(
+                workflow=replace(workflow, status=WorkflowStatus.DISCARDED, updated_at=now)
+                if workflow.status is WorkflowStatus.DEAD_LETTERED
+                else None,
+                entries=[
+                    Entry(
+                        correlation_id=workflow.id,
+                        seq=entries[-1].seq + 1,
+                        handoff_id=dead_letter_id,
+                        kind="discarded",
+                        at=now,
+                        data=json.dumps({"reason": reason}),
+                    )
+                ],
+                dead_letter_updates=[
+                    DeadLetterUpdate(dead_letter_id, DeadLetterStatus.DISCARDED, now, reason)
+                ],
+            )
+        )
+
+    def _open_letter(self, dead_letter_id: str) -> DeadLetterRecord:
+        letter = self.ledger.dead_letter(dead_letter_id)
+        if letter.status is not DeadLetterStatus.OPEN:
+            raise ConflictError(
+                f"dead letter {dead_letter_id} is already {letter.status.value}; "
+                "only open dead letters can be replayed or discarded"
+            )
+        return letter
+
+
+def _result(workflow: WorkflowRecord, delivered: int) -> RunResult:
+    outcome = json.loads(workflow.result) if workflow.result else {}
+    return RunResult(
+        workflow_id=workflow.id,
+        status=workflow.status,
+        result=outcome.get("result") if outcome.get("kind") == "finish" else outcome or None,
+        handoffs=delivered,
+        dead_letter_id=outcome.get("dead_letter_id"),
+    )
+
+
+def _dead_workflow(
+    workflow: WorkflowRecord, letter: DeadLetterRecord, now: datetime
+) -> WorkflowRecord:
+    outcome = {
+        "kind": "dead_letter",
+        "dead_letter_id": letter.id,
+        "reason": letter.reason,
+        "message": letter.message,
+    }
+    return replace(
+        workflow, status=WorkflowStatus.DEAD_LETTERED, result=json.dumps(outcome), updated_at=now
+    )
+
+
+def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
+    """Loop-detection memory rebuilt from the log: validated hops since the last replay."""
+    replayed = max((e.seq for e in entries if e.kind == "replayed"), default=0)
+    kept = [
+        view
+        for view in views
+        if view.entries[0].seq > replayed
+        and view.status in (HandoffStatus.VALIDATED, HandoffStatus.COMPLETED, HandoffStatus.FAILED)
+    ]
+    return [hop_of(view.envelope) for view in kept[-TRAIL_LENGTH:]]
+
+
+def _handoff_outcome(envelope: Envelope) -> str:
+    outcome = {
+        "kind": "handoff",
+        "handoff_id": envelope.handoff_id,
+        "to": str(envelope.destination),
+    }
+    return to_json(outcome).decode()
+
+
+def _jsonable(value: Any) -> Any:
+    """A pydantic model or plain value as JSON-compatible Python (ValueError if it is not)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    try:
+        return to_jsonable_python(value)
+    except Exception as error:  # pydantic_core raises a plain PydanticSerializationError
+        raise ValueError(str(error)) from None

@@ -1,0 +1,173 @@
+"""The Store protocol and the rows it keeps.
+
+Stores know rows, not agents. The ledger is one append-only log of entries, keyed by
+``(correlation_id, seq)``: every transition of every handoff is a row, and a handoff's
+current state is a fold over its rows (:mod:`seamline.ledger`). Nothing in the log is ever
+updated, so a step's completion and the next handoff's creation are just rows appended in
+one transaction, and two runtimes racing on one workflow collide on the key instead of
+silently interleaving. Workflows (changed only when their status changes) and dead
+letters are small mutable tables beside the log.
+
+Every write goes through :meth:`Store.apply` with one :class:`Commit`, applied atomically
+or not at all. JSON travels as already-serialized strings so a backend never re-encodes it.
+
+Example:
+    ```python
+    store = SqliteStore("seamline.db")
+    store.apply(Commit(workflow=wf, entries=[proposed, validated]))
+    store.entries(correlation_id=wf.id)
+    ```
+
+Notes:
+    Calls are synchronous and short (one local transaction); the runtime calls them inline.
+    On a key collision or a guard that does not hold, implementations raise
+    :class:`~seamline.exceptions.ConflictError` and leave the store unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "Commit",
+    "DeadLetterRecord",
+    "DeadLetterStatus",
+    "DeadLetterUpdate",
+    "Entry",
+    "Store",
+    "WorkflowRecord",
+    "WorkflowStatus",
+]
+
+
+class WorkflowStatus(StrEnum):
+    """Where a workflow stands."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    DEAD_LETTERED = "dead_lettered"
+    ESCALATED = "escalated"
+    DISCARDED = "discarded"
+
+
+class DeadLetterStatus(StrEnum):
+    """Whether a dead letter still needs someone."""
+
+    OPEN = "open"
+    REPLAYED = "replayed"
+    DISCARDED = "discarded"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowRecord:
+    """One workflow (correlation id). Written when it starts and when its status changes."""
+
+    id: str
+    name: str
+    status: WorkflowStatus
+    entry: str
+    intent_sha256: str
+    max_hops: int
+    app: str | None
+    """``module:attribute`` of the registry factory, so a CLI can resume without guessing."""
+    result: str | None
+    """JSON of the final result, or of the escalation / dead-letter details."""
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One append-only ledger row: a transition of one handoff."""
+
+    correlation_id: str
+    seq: int
+    """Position in the workflow's log, from 1; unique per workflow."""
+    handoff_id: str
+    kind: str
+    at: datetime
+    data: str | None = None
+    """JSON: the envelope on ``proposed``, the outcome on ``completed``, issues on ``rejected``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadLetterRecord:
+    """A handoff that could not proceed, kept whole with its reason and path."""
+
+    id: str
+    """The dead-lettered handoff's id."""
+    correlation_id: str
+    reason: str
+    message: str
+    issues: str
+    """JSON list of ``{path, message, code}``."""
+    envelope: str
+    path: str
+    """JSON list of ``source -> destination`` hops that led here."""
+    status: DeadLetterStatus
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterUpdate:
+    """Resolve a dead letter; only an open one can be resolved."""
+
+    id: str
+    status: DeadLetterStatus
+    at: datetime
+    resolution: str
+
+
+@dataclass(slots=True)
+class Commit:
+    """Everything one atomic ledger write changes."""
+
+    workflow: WorkflowRecord | None = None
+    """Inserted, or replacing status, max_hops, result and updated_at of the same id."""
+    entries: list[Entry] = field(default_factory=list)
+    dead_letters: list[DeadLetterRecord] = field(default_factory=list)
+    dead_letter_updates: list[DeadLetterUpdate] = field(default_factory=list)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the ledger lives. See the module docstring for the contract."""
+
+    def apply(self, commit: Commit) -> None:
+        """Apply ``commit`` atomically; raise ConflictError and change nothing on a clash."""
+        ...
+
+    def get_workflow(self, workflow_id: str) -> WorkflowRecord | None:
+        """One workflow, or None."""
+        ...
+
+    def list_workflows(
+        self, *, status: WorkflowStatus | None = None, limit: int = 100
+    ) -> list[WorkflowRecord]:
+        """Workflows, newest first."""
+        ...
+
+    def entries(
+        self, *, correlation_id: str | None = None, handoff_id: str | None = None
+    ) -> list[Entry]:
+        """Ledger rows of one workflow or one handoff, in log order. One filter is required."""
+        ...
+
+    def get_dead_letter(self, dead_letter_id: str) -> DeadLetterRecord | None:
+        """One dead letter, or None."""
+        ...
+
+    def list_dead_letters(
+        self, *, status: DeadLetterStatus | None = None, limit: int = 100
+    ) -> list[DeadLetterRecord]:
+        """Dead letters, newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...

@@ -1,0 +1,361 @@
+"""The embedded ledger: stdlib sqlite3 in WAL mode.
+
+WAL lets the CLI read while a runtime writes, and ``synchronous=NORMAL`` (the default
+durability here) survives any process crash, SIGKILL included; only an OS crash or power
+loss can drop the last commits. ``durability="strict"`` switches to ``FULL`` for that case.
+The SQL is kept portable (no SQLite-only syntax beyond the pragmas and triggers) so the
+PostgreSQL store can share the schema's shape.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from seamline.exceptions import ConflictError, StoreCorruptError, StoreError
+from seamline.stores.base import (
+    Commit,
+    DeadLetterRecord,
+    DeadLetterStatus,
+    Entry,
+    WorkflowRecord,
+    WorkflowStatus,
+)
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+
+SCHEMA_VERSION = 1
+
+# Every page a commit touches is written to the WAL, and on a small VM each one costs
+# ~10us. So the log is clustered by (correlation_id, seq) (a workflow's rows share pages)
+# with one secondary index, on handoff_id; UUIDv7 ids make that index append-only too.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seamline_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workflows (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, entry TEXT NOT NULL,
+    intent_sha256 TEXT NOT NULL, max_hops INTEGER NOT NULL, app TEXT, result TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS workflows_by_status ON workflows (status, id);
+CREATE TABLE IF NOT EXISTS ledger (
+    correlation_id TEXT NOT NULL, seq INTEGER NOT NULL, handoff_id TEXT NOT NULL,
+    kind TEXT NOT NULL, at TEXT NOT NULL, data TEXT,
+    PRIMARY KEY (correlation_id, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ledger_by_handoff ON ledger (handoff_id);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id TEXT PRIMARY KEY, correlation_id TEXT NOT NULL, reason TEXT NOT NULL,
+    message TEXT NOT NULL, issues TEXT NOT NULL, envelope TEXT NOT NULL, path TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, resolved_at TEXT, resolution TEXT);
+CREATE INDEX IF NOT EXISTS dead_letters_by_status ON dead_letters (status, id);
+"""
+
+_UPSERT_WORKFLOW = """
+INSERT INTO workflows (id, name, status, entry, intent_sha256, max_hops, app, result,
+    created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET status = excluded.status, max_hops = excluded.max_hops,
+    result = excluded.result, updated_at = excluded.updated_at
+"""
+_INSERT_ENTRY = (
+    "INSERT INTO ledger (correlation_id, seq, handoff_id, kind, at, data) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_DEAD_LETTER = """
+INSERT INTO dead_letters (id, correlation_id, reason, message, issues, envelope, path, status,
+    created_at, resolved_at, resolution)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_RESOLVE_DEAD_LETTER = """
+UPDATE dead_letters SET status = ?, resolved_at = ?, resolution = ?
+WHERE id = ? AND status = 'open'
+"""
+
+
+_last_ts: tuple[datetime | None, str] = (None, "")
+
+
+def _ts(value: datetime) -> str:
+    # A commit stamps most of its rows with the same instant; format it once.
+    global _last_ts
+    if value is not _last_ts[0]:
+        _last_ts = (value, value.isoformat())
+    return _last_ts[1]
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class SqliteStore:
+    """A Store in one SQLite file (or ``":memory:"``)."""
+
+    def __init__(
+        self, path: str | Path, *, durability: Literal["normal", "strict"] = "normal"
+    ) -> None:
+        if durability not in ("normal", "strict"):
+            raise StoreError(f"durability must be 'normal' or 'strict', got {durability!r}")
+        self.path = str(path)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"cannot open store {self.path!r}: {error}; check the path and its permissions"
+            ) from None
+        try:
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(
+                f"PRAGMA synchronous = {'FULL' if durability == 'strict' else 'NORMAL'}"
+            )
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StoreCorruptError(
+                f"{self.path!r} is not a seamline store ({error}); "
+                "point --store / SEAMLINE_STORE at a seamline database or a new file"
+            ) from None
+
+    def _migrate(self) -> None:
+        row = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'seamline_meta'"
+        ).fetchone()
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if row is None and tables:
+            raise sqlite3.DatabaseError("it holds other tables and no seamline_meta")
+        if row is not None:
+            found = self._db.execute(
+                "SELECT value FROM seamline_meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(found[0]) if found else 0
+            if version > SCHEMA_VERSION:
+                raise StoreCorruptError(
+                    f"{self.path!r} has schema version {version}, newer than this seamline "
+                    f"({SCHEMA_VERSION}); upgrade seamline"
+                )
+            if version == SCHEMA_VERSION:
+                return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";\n"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO seamline_meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise StoreError(f"cannot write to store {self.path!r}: {error}") from None
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.Error as error:
+                db.execute("ROLLBACK")
+                raise StoreError(f"commit to store {self.path!r} failed: {error}") from None
+
+    def apply(self, commit: Commit) -> None:
+        """Apply ``commit`` in one transaction."""
+        try:
+            with self._transaction() as db:
+                if (w := commit.workflow) is not None:
+                    db.execute(
+                        _UPSERT_WORKFLOW,
+                        (
+                            w.id,
+                            w.name,
+                            w.status,
+                            w.entry,
+                            w.intent_sha256,
+                            w.max_hops,
+                            w.app,
+                            w.result,
+                            _ts(w.created_at),
+                            _ts(w.updated_at),
+                        ),
+                    )
+                db.executemany(
+                    _INSERT_ENTRY,
+                    [
+                        (e.correlation_id, e.seq, e.handoff_id, e.kind, _ts(e.at), e.data)
+                        for e in commit.entries
+                    ],
+                )
+                if commit.dead_letters:
+                    db.executemany(
+                        _INSERT_DEAD_LETTER,
+                        [
+                            (
+                                d.id,
+                                d.correlation_id,
+                                d.reason,
+                                d.message,
+                                d.issues,
+                                d.envelope,
+                                d.path,
+                                d.status,
+                                _ts(d.created_at),
+                                _ts(d.resolved_at) if d.resolved_at else None,
+                                d.resolution,
+                            )
+                            for d in commit.dead_letters
+                        ],
+                    )
+                for u in commit.dead_letter_updates:
+                    cursor = db.execute(
+                        _RESOLVE_DEAD_LETTER, (u.status, _ts(u.at), u.resolution, u.id)
+                    )
+                    if cursor.rowcount != 1:
+                        raise ConflictError(
+                            f"dead letter {u.id} is no longer open; it was already resolved. "
+                            "Nothing was written"
+                        )
+        except sqlite3.IntegrityError as error:
+            raise ConflictError(
+                f"another writer already recorded this step ({error}); nothing was written. "
+                "Reload the workflow and retry"
+            ) from None
+        except sqlite3.Error as error:
+            raise StoreError(f"write to store {self.path!r} failed: {error}") from None
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise StoreError(f"read from store {self.path!r} failed: {error}") from None
+
+    def get_workflow(self, workflow_id: str) -> WorkflowRecord | None:
+        """One workflow, or None."""
+        rows = self._query(
+            f"SELECT {_WORKFLOW_COLUMNS} FROM workflows WHERE id = ?", (workflow_id,)
+        )
+        return _workflow(rows[0]) if rows else None
+
+    def list_workflows(
+        self, *, status: WorkflowStatus | None = None, limit: int = 100
+    ) -> list[WorkflowRecord]:
+        """Workflows, newest first."""
+        where, params = _where(status=status)
+        rows = self._query(
+            f"SELECT {_WORKFLOW_COLUMNS} FROM workflows {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_workflow(row) for row in rows]
+
+    def entries(
+        self, *, correlation_id: str | None = None, handoff_id: str | None = None
+    ) -> list[Entry]:
+        """Ledger rows of one workflow or one handoff, in log order."""
+        if correlation_id is not None:
+            rows = self._query(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE correlation_id = ? ORDER BY seq",
+                (correlation_id,),
+            )
+        elif handoff_id is not None:
+            rows = self._query(
+                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE handoff_id = ? ORDER BY seq",
+                (handoff_id,),
+            )
+        else:
+            raise StoreError("entries() needs correlation_id or handoff_id")
+        return [
+            Entry(
+                correlation_id=r[0], seq=r[1], handoff_id=r[2], kind=r[3], at=_dt(r[4]), data=r[5]
+            )
+            for r in rows
+        ]
+
+    def get_dead_letter(self, dead_letter_id: str) -> DeadLetterRecord | None:
+        """One dead letter, or None."""
+        rows = self._query(
+            f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = ?", (dead_letter_id,)
+        )
+        return _dead_letter(rows[0]) if rows else None
+
+    def list_dead_letters(
+        self, *, status: DeadLetterStatus | None = None, limit: int = 100
+    ) -> list[DeadLetterRecord]:
+        """Dead letters, newest first."""
+        where, params = _where(status=status)
+        rows = self._query(
+            f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters {where} "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_dead_letter(row) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
+    chosen = {k: v for k, v in filters.items() if v is not None}
+    if not chosen:
+        return "", ()
+    return "WHERE " + " AND ".join(f"{k} = ?" for k in chosen), tuple(chosen.values())
+
+
+_WORKFLOW_COLUMNS = (
+    "id, name, status, entry, intent_sha256, max_hops, app, result, created_at, updated_at"
+)
+_ENTRY_COLUMNS = "correlation_id, seq, handoff_id, kind, at, data"
+_DEAD_LETTER_COLUMNS = (
+    "id, correlation_id, reason, message, issues, envelope, path, status, created_at, "
+    "resolved_at, resolution"
+)
+
+
+def _workflow(r: tuple[Any, ...]) -> WorkflowRecord:
+    return WorkflowRecord(
+        id=r[0],
+        name=r[1],
+        status=WorkflowStatus(r[2]),
+        entry=r[3],
+        intent_sha256=r[4],
+        max_hops=r[5],
+        app=r[6],
+        result=r[7],
+        created_at=_dt(r[8]),
+        updated_at=_dt(r[9]),
+    )
+
+
+def _dead_letter(r: tuple[Any, ...]) -> DeadLetterRecord:
+    return DeadLetterRecord(
+        id=r[0],
+        correlation_id=r[1],
+        reason=r[2],
+        message=r[3],
+        issues=r[4],
+        envelope=r[5],
+        path=r[6],
+        status=DeadLetterStatus(r[7]),
+        created_at=_dt(r[8]),
+        resolved_at=_dt(r[9]) if r[9] else None,
+        resolution=r[10],
+    )

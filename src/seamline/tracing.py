@@ -1,0 +1,115 @@
+"""Spans for every workflow, agent step and handoff, through opentelemetry-api.
+
+Until an SDK is configured these are no-op spans costing a few microseconds, so the
+instrumentation is always on and exporters can be added later without touching the
+runtime. Every attribute name lives here. Span names follow the OpenTelemetry GenAI
+conventions (``invoke_workflow``, ``invoke_agent``); the handoff span carries
+``seamline.handoff.*`` attributes until a handoff convention is ratified.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
+
+__all__ = [
+    "HANDOFF_CONTRACT",
+    "HANDOFF_DESTINATION",
+    "HANDOFF_OUTCOME",
+    "HANDOFF_SOURCE",
+    "agent_span",
+    "handoff_span",
+    "record_outcome",
+    "recording",
+    "workflow_span",
+]
+
+OPERATION = "gen_ai.operation.name"
+AGENT_NAME = "gen_ai.agent.name"
+AGENT_VERSION = "gen_ai.agent.version"
+CONVERSATION_ID = "gen_ai.conversation.id"
+WORKFLOW_NAME = "gen_ai.workflow.name"
+OPENINFERENCE_KIND = "openinference.span.kind"
+HANDOFF_SOURCE = "seamline.handoff.source"
+HANDOFF_DESTINATION = "seamline.handoff.destination"
+HANDOFF_CONTRACT = "seamline.handoff.contract"
+HANDOFF_ID = "seamline.handoff.id"
+HANDOFF_OUTCOME = "seamline.handoff.outcome"
+HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
+
+_tracer = trace.get_tracer("seamline")
+_NO_SPAN = nullcontext(INVALID_SPAN)
+
+
+def recording() -> bool:
+    """Whether an SDK tracer provider is installed, i.e. whether spans go anywhere.
+
+    The API's no-op path still costs ~10us a span on a small VM; the runtime asks this once
+    per workflow run and skips span creation while nothing would record it.
+    """
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def workflow_span(
+    name: str, correlation_id: str, *, on: bool = True
+) -> AbstractContextManager[Span]:
+    """The root span of one workflow run (or resume)."""
+    if not on:
+        return _NO_SPAN
+    return _tracer.start_as_current_span(
+        f"invoke_workflow {name}",
+        kind=SpanKind.INTERNAL,
+        attributes={
+            OPERATION: "invoke_workflow",
+            WORKFLOW_NAME: name,
+            CONVERSATION_ID: correlation_id,
+            OPENINFERENCE_KIND: "CHAIN",
+        },
+    )
+
+
+def agent_span(
+    name: str, version: str, correlation_id: str, *, on: bool = True
+) -> AbstractContextManager[Span]:
+    """One agent step."""
+    if not on:
+        return _NO_SPAN
+    return _tracer.start_as_current_span(
+        f"invoke_agent {name}",
+        kind=SpanKind.INTERNAL,
+        attributes={
+            OPERATION: "invoke_agent",
+            AGENT_NAME: name,
+            AGENT_VERSION: version,
+            CONVERSATION_ID: correlation_id,
+            OPENINFERENCE_KIND: "AGENT",
+        },
+    )
+
+
+def handoff_span(
+    source: str, destination: str, contract: str, handoff_id: str, *, on: bool = True
+) -> AbstractContextManager[Span]:
+    """One transition between agents: validation, routing decision and ledger commit."""
+    if not on:
+        return _NO_SPAN
+    return _tracer.start_as_current_span(
+        f"handoff {source} -> {destination}",
+        kind=SpanKind.INTERNAL,
+        attributes={
+            HANDOFF_SOURCE: source,
+            HANDOFF_DESTINATION: destination,
+            HANDOFF_CONTRACT: contract,
+            HANDOFF_ID: handoff_id,
+            OPENINFERENCE_KIND: "TOOL",
+        },
+    )
+
+
+def record_outcome(span: Span, outcome: str, issues: int = 0) -> None:
+    """Mark how a handoff ended (validated, rejected, dead_lettered, ...)."""
+    if span.is_recording():
+        span.set_attribute(HANDOFF_OUTCOME, outcome)
+        span.set_attribute(HANDOFF_ISSUES, issues)
