@@ -78,6 +78,17 @@ class HandoffView:
         )
 
     @property
+    def route_names(self) -> str:
+        """``source → destination`` without versions, for narrow displays."""
+        h = self._header
+        return f"{h['source']['name']} → {h['destination']['name']}"
+
+    @property
+    def receiver(self) -> str:
+        """The destination agent's name."""
+        return str(self._header["destination"]["name"])
+
+    @property
     def contract(self) -> str:
         """``name@version`` of the contract it travels under."""
         return "{name}@{version}".format(**self._header["contract"])

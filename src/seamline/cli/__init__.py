@@ -1,4 +1,56 @@
-"""placeholder"""
+"""The ``seamline`` command line: demo, workflows, handoffs and the dead-letter queue.
+
+Every command prints one clear line to stderr and exits 1 when it cannot do what was asked
+(bad input, unknown id, missing store); only a bug shows a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from seamline.cli import dlq, handoffs, workflows
+from seamline.cli.demo import demo
+from seamline.exceptions import SeamlineError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="seamline",
+    help="Reliable handoffs between AI agents: contracts, ledger, dead letters.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(demo)
+app.add_typer(workflows.app, name="workflows")
+app.add_typer(handoffs.app, name="handoffs")
+app.add_typer(dlq.app, name="dlq")
+
+_errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def main() -> None: ...
+def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)  # typer reads the signature through __wrapped__
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except SeamlineError as error:
+            _errors.print(f"[bold red]error:[/] {error}", markup=True)
+            raise typer.Exit(1) from None
+
+    return guarded
+
+
+for _typer in (app, workflows.app, handoffs.app, dlq.app):
+    for _info in _typer.registered_commands:
+        if _info.callback is not None:
+            _info.callback = _one_line_errors(_info.callback)
+
+
+def main() -> None:
+    """Entry point of the ``seamline`` console script."""
+    app()

@@ -1,0 +1,45 @@
+"""``seamline demo``: the customer-support workflow, end to end, on a SQLite ledger."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import anyio
+from rich.rule import Rule
+from rich.text import Text
+
+from seamline.cli._common import StoreOption, console, open_store
+from seamline.cli.render import timeline
+from seamline.demo import APP, TICKETS, build_registry
+from seamline.runtime import Runtime
+
+
+def demo(store: StoreOption) -> None:
+    """Run four support tickets through intake -> triage -> refunds -> fulfillment."""
+    runtime = Runtime(build_registry(), open_store(store, create=True), app=APP)
+    console.print(Rule("seamline demo: customer support, four tickets"))
+    console.print(
+        Text.assemble(
+            "agents  intake@1.4.0 → triage@2.1.0 → refunds@3.0.2 → fulfillment@1.0.0\n",
+            "ledger  ", (str(store), "bold"), " (SQLite, WAL)\n",
+        )
+    )  # fmt: skip
+    dead: list[str] = []
+    for title, ticket in TICKETS:
+        started = time.perf_counter()
+        run = functools.partial(
+            runtime.run, "intake", ticket, intent=ticket.message, name=f"ticket {ticket.ticket_id}"
+        )
+        result = anyio.run(run)
+        took = (time.perf_counter() - started) * 1000
+        panel = timeline(runtime.ledger, runtime.ledger.workflow(result.workflow_id), title=title)
+        console.print(panel)
+        console.print(Text(f"  {result.handoffs} handoffs in {took:.1f} ms", style="dim"))
+        if result.dead_letter_id:
+            dead.append(result.dead_letter_id)
+    console.print(Rule("what next"))
+    for letter in dead:
+        console.print(f"  seamline dlq show {letter} --store {store}")
+    console.print(f"  seamline workflows list --store {store}")
+    console.print(f"  seamline handoffs list --store {store}")

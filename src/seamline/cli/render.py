@@ -1,0 +1,214 @@
+"""Readable pictures of the ledger: timelines, tables and panels built with rich."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from seamline.ledger import HandoffStatus, HandoffView, Ledger
+from seamline.stores import DeadLetterRecord, Entry, WorkflowRecord, WorkflowStatus
+
+__all__ = [
+    "dead_letter_panel",
+    "dead_letters_table",
+    "handoff_panel",
+    "handoffs_table",
+    "timeline",
+    "workflows_table",
+]
+
+_STATUS_STYLE: dict[StrEnum, str] = {
+    WorkflowStatus.RUNNING: "cyan",
+    WorkflowStatus.COMPLETED: "green",
+    WorkflowStatus.DEAD_LETTERED: "bold red",
+    WorkflowStatus.ESCALATED: "magenta",
+    WorkflowStatus.DISCARDED: "dim",
+    HandoffStatus.VALIDATED: "cyan",
+    HandoffStatus.COMPLETED: "green",
+    HandoffStatus.REJECTED: "red",
+    HandoffStatus.FAILED: "red",
+    HandoffStatus.DEAD_LETTERED: "bold red",
+    HandoffStatus.PROPOSED: "yellow",
+}
+
+
+def _status(value: WorkflowStatus | HandoffStatus) -> Text:
+    return Text(str(value), style=_STATUS_STYLE.get(value, ""))
+
+
+def _short(identifier: str) -> str:
+    """Ids are UUIDv7: the tail is the random part, unique enough to read and to paste."""
+    return identifier[-12:]
+
+
+def _issues(data: str | None) -> list[dict[str, str]]:
+    loaded: list[dict[str, str]] = json.loads(data) if data else []
+    return loaded
+
+
+def timeline(ledger: Ledger, workflow: WorkflowRecord, *, title: str | None = None) -> Panel:
+    """Every transition of one workflow, in order, with the reasons for the unhappy ones."""
+    entries = ledger.store.entries(correlation_id=workflow.id)
+    views = {view.id: view for view in ledger.handoffs(workflow.id)}
+    start = entries[0].at if entries else workflow.created_at
+    lines: list[RenderableType] = []
+    grid: Table | None = None
+    for entry in entries:
+        line = _timeline_line(entry, views.get(entry.handoff_id))
+        if line is None:
+            continue
+        route, contract, event, details = line
+        if grid is None:
+            grid = _timeline_grid()
+            lines.append(grid)
+        grid.add_row(f"+{(entry.at - start).total_seconds() * 1000:.1f}ms", route, contract, event)
+        if details:
+            lines.extend(Padding(Text(detail, style="dim"), (0, 0, 0, 11)) for detail in details)
+            grid = None
+    if workflow.result:
+        style = _STATUS_STYLE.get(workflow.status, "")
+        lines.append(Padding(Text(_result_line(workflow), style=style), (0, 0, 0, 11)))
+    heading = Text.assemble(
+        _status(workflow.status), "  ", (title or workflow.name, "bold"), "  ",
+        (_short(workflow.id), "dim"),
+    )  # fmt: skip
+    return Panel(Group(*lines), title=heading, title_align="left", border_style="dim")
+
+
+def _timeline_grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="dim", min_width=9)
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+_TimelineLine = tuple[str, str, Text, list[str]]
+
+
+def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | None:
+    route, contract = (view.route_names, view.contract) if view else ("", "")
+    data = json.loads(entry.data) if entry.data and entry.kind != "proposed" else {}
+    match entry.kind:
+        case "validated":
+            return route, contract, Text("✓ validated", style="green"), []
+        case "rejected":
+            details = [f"{i['path']}: {i['message']} [{i['code']}]" for i in data]
+            return route, contract, Text(f"✗ rejected ({len(data)})", style="red"), details
+        case "retried":
+            sender = view.receiver if view else "sender"
+            return f"↺ {sender}", "", Text(f"re-run with {len(data)} issue(s)", "yellow"), []
+        case "fallback":
+            return "↪ fallback", "", Text(str(data.get("to", "?")), style="yellow"), []
+        case "failed":
+            return route, contract, Text("✗ failed", style="red"), [str(data.get("message"))]
+        case "dead_lettered":
+            return route, contract, Text(f"☠ dead letter: {data.get('reason')}", "bold red"), []
+        case "escalated":
+            return "⚑ escalated", "", Text(str(data.get("owner")), style="magenta"), []
+        case "replayed" | "discarded":
+            return route, contract, Text(entry.kind, style="cyan"), []
+        case "completed" if data.get("kind") == "finish":
+            return route, contract, Text("■ finished", style="green"), []
+        case _:
+            return None
+
+
+def _result_line(workflow: WorkflowRecord) -> str:
+    outcome: dict[str, Any] = json.loads(workflow.result or "{}")
+    match outcome.get("kind"):
+        case "finish":
+            return f"result: {json.dumps(outcome.get('result'))}"
+        case "dead_letter":
+            return (
+                f"{outcome['message']}; inspect with: seamline dlq show {outcome['dead_letter_id']}"
+            )
+        case "escalate":
+            return f"waiting on {outcome['owner']}: {outcome['reason']}"
+        case _:
+            return ""
+
+
+def workflows_table(ledger: Ledger, workflows: list[WorkflowRecord]) -> Table:
+    """One row per workflow."""
+    table = Table(title="workflows", title_justify="left")
+    for column in ("id", "name", "status", "handoffs", "at agent", "updated"):
+        table.add_column(column)
+    for workflow in workflows:
+        views = ledger.handoffs(workflow.id)
+        current = views[-1].route.split(" -> ")[-1] if views else ""
+        table.add_row(
+            workflow.id, workflow.name, _status(workflow.status), str(len(views)), current,
+            workflow.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )  # fmt: skip
+    return table
+
+
+def handoffs_table(views: list[HandoffView]) -> Table:
+    """One row per handoff."""
+    table = Table(title="handoffs", title_justify="left")
+    for column in ("id", "workflow", "hop", "route", "contract", "status"):
+        table.add_column(column)
+    for view in views:
+        table.add_row(
+            view.id, _short(view.correlation_id), str(view.hop), view.route, view.contract,
+            _status(view.status),
+        )  # fmt: skip
+    return table
+
+
+def handoff_panel(view: HandoffView) -> Panel:
+    """A handoff's envelope and its ledger history."""
+    history = Table(box=None, padding=(0, 2))
+    for column in ("seq", "at", "transition", "data"):
+        history.add_column(column, style="dim" if column != "transition" else "")
+    for entry in view.entries:
+        data = entry.data if entry.kind != "proposed" else "(envelope below)"
+        history.add_row(str(entry.seq), entry.at.isoformat(), entry.kind, (data or "")[:120])
+    envelope = Syntax(json.dumps(json.loads(view.envelope_json), indent=2), "json", word_wrap=True)
+    title = Text.assemble(("handoff ", "bold"), view.id, "  ", _status(view.status))
+    return Panel(Group(Text(view.route), history, envelope), title=title, title_align="left")
+
+
+def dead_letters_table(letters: list[DeadLetterRecord]) -> Table:
+    """One row per dead letter."""
+    table = Table(title="dead letters", title_justify="left")
+    for column in ("id", "workflow", "reason", "message", "status", "since"):
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        table.add_row(
+            letter.id, _short(letter.correlation_id), letter.reason, letter.message,
+            letter.status.value, letter.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )  # fmt: skip
+    return table
+
+
+def dead_letter_panel(letter: DeadLetterRecord) -> Panel:
+    """Why a handoff died, how it got there, and what it carried."""
+    issues = Table(box=None, padding=(0, 2))
+    for column in ("path", "problem", "rule"):
+        issues.add_column(column)
+    for issue in _issues(letter.issues):
+        issues.add_row(issue["path"], issue["message"], Text(issue["code"], style="dim"))
+    path = Text(" ⇒ ".join(json.loads(letter.path)))
+    payload = json.loads(letter.envelope)["payload"]
+    parts: list[RenderableType] = [
+        Text.assemble(("reason  ", "bold"), letter.reason, ": ", letter.message),
+        Text.assemble(("path    ", "bold"), path),
+        issues,
+        Text("payload", style="bold"),
+        Syntax(json.dumps(payload, indent=2), "json", word_wrap=True),
+    ]
+    if letter.resolution:
+        parts.append(Text.assemble(("resolved  ", "bold"), letter.resolution))
+    title = Text.assemble(("dead letter ", "bold red"), letter.id, "  ", letter.status.value)
+    return Panel(Group(*parts), title=title, title_align="left")

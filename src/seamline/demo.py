@@ -1,0 +1,254 @@
+"""A customer-support workflow with deterministic agents, for ``seamline demo``.
+
+intake -> triage -> refunds -> fulfillment, over four tickets that each show one seam:
+
+1. a clean refund;
+2. triage first sends a malformed refund request (amount as prose, a reason outside the
+   enum); the contract rejects it, the issues go back to triage, and triage fixes it;
+3. triage paraphrases the order value it was given (129.99 becomes "about 130"); the
+   tracked fact catches it on every retry and the handoff lands in the dead-letter queue;
+4. a refund above the auto-approval limit escalates to the payments on-call owner.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from seamline.agents import Context, Escalate, Finish, HandOff, Outcome, agent
+from seamline.contracts import (
+    Budget,
+    Constraints,
+    Contract,
+    FailurePolicy,
+    TaskState,
+    TextContent,
+    ToolOutput,
+)
+from seamline.registry import Registry
+
+__all__ = ["TICKETS", "Ticket", "build_registry"]
+
+APP = "seamline.demo:build_registry"
+"""How the CLI finds these agents again to resume or replay a demo workflow."""
+
+
+class Ticket(BaseModel):
+    """A customer's message as it arrived."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    ticket_id: str
+    customer_id: str
+    channel: Literal["email", "chat", "phone"]
+    message: str
+    order_id: str | None = None
+    legacy_format: bool = False
+    """Tickets imported from the old helpdesk; triage summarises them (and loses precision)."""
+
+
+class SupportCase(BaseModel):
+    """A ticket matched to an order and ready for triage."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    ticket_id: str
+    customer_id: str
+    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    order_value: Decimal = Field(gt=0, decimal_places=2)
+    """What the customer paid, exactly as billed."""
+    category: Literal["refund", "shipping", "other"]
+    message: str
+    legacy_format: bool = False
+
+
+class RefundRequest(BaseModel):
+    """What the refunds team needs to decide a refund."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    customer_id: str
+    order_value: Decimal = Field(gt=0, decimal_places=2)
+    """Carried from intake unchanged (a tracked fact)."""
+    amount: Decimal = Field(gt=0, decimal_places=2)
+    """The refund asked for, in the order's currency."""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
+
+
+class FulfillmentOrder(BaseModel):
+    """An approved refund for logistics and payments to execute."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    order_id: str
+    refund_id: str
+    amount: Decimal
+    currency: str
+    return_label: bool
+
+
+TICKET = Contract(
+    model=Ticket, name="support.ticket", version="1.0.0", owner="support-intake",
+    policy=FailurePolicy(feedback_retries=0),
+)  # fmt: skip
+CASE = Contract(
+    model=SupportCase, name="support.case", version="1.0.0", owner="support-triage",
+    tracked=("order_id", "order_value"),
+)  # fmt: skip
+REFUND = Contract(
+    model=RefundRequest, name="refund.request", version="1.2.0", owner="payments",
+    tracked=("order_id", "order_value"), fallback_owner="payments-oncall@example.com",
+    policy=FailurePolicy(feedback_retries=2),
+)  # fmt: skip
+FULFILLMENT = Contract(
+    model=FulfillmentOrder, name="fulfillment.order", version="2.0.0", owner="logistics",
+    tracked=("order_id",),
+)  # fmt: skip
+
+_ORDERS = {
+    "ORD-1001": Decimal("129.99"),
+    "ORD-1002": Decimal("54.50"),
+    "ORD-1003": Decimal("129.99"),
+    "ORD-1004": Decimal("899.00"),
+}
+_AUTO_APPROVE_LIMIT = Decimal("500.00")
+
+
+@agent(
+    name="intake", version="1.4.0", owner="support-intake", accepts=[TICKET], emits=[CASE],
+    capabilities=("intake",),
+)  # fmt: skip
+def intake(ticket: Ticket, ctx: Context) -> Outcome:
+    """Match the ticket to its order and classify it."""
+    order_id = ticket.order_id or "ORD-0000"
+    value = _ORDERS.get(order_id)
+    if value is None:
+        return Escalate(reason=f"no order {order_id} for customer {ticket.customer_id}")
+    lookup = ToolOutput(
+        tool="orders.lookup",
+        content=(TextContent(text=f"{order_id}: {value} USD, delivered"),),
+        structuredContent={"order_id": order_id, "value": str(value), "currency": "USD"},
+    )
+    words = ticket.message.lower()
+    category = "refund" if "refund" in words or "money back" in words else "other"
+    return HandOff(
+        to="triage",
+        payload=SupportCase(
+            ticket_id=ticket.ticket_id, customer_id=ticket.customer_id, order_id=order_id,
+            order_value=value, category=category, message=ticket.message,
+            legacy_format=ticket.legacy_format,
+        ),
+        tasks={"identify_order": TaskState.COMPLETED, "classify": TaskState.COMPLETED,
+               "refund": TaskState.DEFERRED},
+        tool_outputs=[lookup],
+    )  # fmt: skip
+
+
+@agent(
+    name="triage", version="2.1.0", owner="support-triage", accepts=[CASE], emits=[REFUND],
+    capabilities=("triage",),
+)  # fmt: skip
+def triage(case: SupportCase, ctx: Context) -> Outcome:
+    """Turn a refund case into a refund request.
+
+    On a first attempt for ticket T-2 it writes the amount as prose and an unknown reason
+    (the kind of output an LLM produces); it corrects both once the contract's issues come
+    back as feedback. Legacy tickets are summarised first, so the order value it passes on
+    is a paraphrase, and no amount of feedback can restore the exact figure.
+    """
+    if case.category != "refund":
+        return Finish({"ticket_id": case.ticket_id, "resolution": "answered by FAQ bot"})
+    reason = "damaged" if "broken" in case.message or "damaged" in case.message else "not_received"
+    payload: dict[str, object] = {
+        "order_id": case.order_id,
+        "customer_id": case.customer_id,
+        "order_value": str(case.order_value),
+        "amount": str(case.order_value),
+        "currency": "USD",
+        "reason": reason,
+    }
+    if case.ticket_id == "T-2" and not ctx.feedback:
+        payload["amount"] = f"${case.order_value} (full refund)"
+        payload["reason"] = "item arrived broken"
+    if case.legacy_format:
+        payload["order_value"] = str(case.order_value.quantize(Decimal("1")))  # "about 130"
+    return HandOff(
+        capability="refunds",
+        payload=payload,
+        tasks={"identify_order": TaskState.COMPLETED, "classify": TaskState.COMPLETED,
+               "refund": TaskState.IN_PROGRESS},
+        constraints=Constraints(
+            budget=Budget(limit=case.order_value, unit="USD"), compliance=frozenset({"pci"})
+        ),
+    )  # fmt: skip
+
+
+@agent(
+    name="refunds", version="3.0.2", owner="payments", accepts={"refund.request": "^1.1"},
+    emits=[FULFILLMENT], capabilities=("refunds",),
+)  # fmt: skip
+def refunds(request: RefundRequest, ctx: Context) -> Outcome:
+    """Approve refunds within the auto-approval limit; escalate the rest."""
+    if request.amount > _AUTO_APPROVE_LIMIT:
+        return Escalate(
+            reason=f"refund of {request.amount} {request.currency} exceeds the "
+            f"{_AUTO_APPROVE_LIMIT} auto-approval limit"
+        )
+    return HandOff(
+        to="fulfillment",
+        payload=FulfillmentOrder(
+            order_id=request.order_id, refund_id=f"RF-{request.order_id[4:]}",
+            amount=request.amount, currency=request.currency,
+            return_label=request.reason in ("damaged", "wrong_item"),
+        ),
+        tasks={"identify_order": TaskState.COMPLETED, "classify": TaskState.COMPLETED,
+               "refund": TaskState.COMPLETED, "fulfil": TaskState.IN_PROGRESS},
+    )  # fmt: skip
+
+
+@agent(
+    name="fulfillment", version="1.0.0", owner="logistics", accepts=[FULFILLMENT],
+    capabilities=("fulfillment",),
+)  # fmt: skip
+def fulfillment(order: FulfillmentOrder, ctx: Context) -> Outcome:
+    """Issue the refund and, where needed, a return label."""
+    return Finish(
+        {
+            "order_id": order.order_id,
+            "refund_id": order.refund_id,
+            "refunded": f"{order.amount} {order.currency}",
+            "return_label": order.return_label,
+        }
+    )
+
+
+def build_registry() -> Registry:
+    """The demo's agents and contracts."""
+    return Registry(
+        agents=[intake, triage, refunds, fulfillment],
+        contracts=[TICKET, CASE, REFUND, FULFILLMENT],
+    )
+
+
+TICKETS: tuple[tuple[str, Ticket], ...] = (
+    (
+        "Refund for a damaged blender",
+        Ticket(ticket_id="T-1", customer_id="C-88", channel="email", order_id="ORD-1002",
+               message="My blender arrived damaged, I want a refund please."),
+    ),
+    (
+        "Malformed handoff caught and fixed by feedback",
+        Ticket(ticket_id="T-2", customer_id="C-12", channel="chat", order_id="ORD-1001",
+               message="The lamp is broken. Refund me."),
+    ),
+    (
+        "Paraphrased order value ends in the dead-letter queue",
+        Ticket(ticket_id="T-3", customer_id="C-40", channel="phone", order_id="ORD-1003",
+               message="Never received my parcel, refund please.", legacy_format=True),
+    ),
+    (
+        "Large refund escalated to a human owner",
+        Ticket(ticket_id="T-4", customer_id="C-77", channel="email", order_id="ORD-1004",
+               message="The TV is damaged, I want a refund."),
+    ),
+)  # fmt: skip
