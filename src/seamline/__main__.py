@@ -1,0 +1,5 @@
+"""``python -m seamline`` runs the CLI."""
+
+from seamline.cli import main
+
+main()
