@@ -163,7 +163,8 @@ def agent(
     """Declare an agent.
 
     ``accepts`` maps contract names to version ranges (``{"refund.request": "^1"}``), or lists
-    Contract objects, each accepted from its version up to the next major. ``emits`` maps
+    Contract objects, each accepted as ``^version`` (up to the next major; for 0.x, the next
+    minor, as semver treats 0.x minors as breaking). ``emits`` maps
     contract names to the version sent, or lists Contract objects.
 
     Example:

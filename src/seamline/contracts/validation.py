@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from seamline.contracts.contract import Contract
 from seamline.contracts.envelope import Constraints, Envelope, intent_hash
 from seamline.contracts.version import VersionRange
-from seamline.exceptions import Issue
+from seamline.exceptions import Issue, VersionError
 
 __all__ = ["Accepted", "check_handoff"]
 
@@ -52,7 +52,11 @@ def check_handoff(
                 "contract_mismatch",
             )
         )
-    if not accepted.admits(envelope.contract.version):
+    try:
+        admitted = accepted.admits(envelope.contract.version)
+    except VersionError:
+        admitted = False
+    if not admitted:
         issues.append(
             Issue(
                 "contract.version",

@@ -40,13 +40,17 @@ class MemoryStore:
             letters = {d.id for d in commit.dead_letters}
             if len(letters) != len(commit.dead_letters) or letters & self._dead_letters.keys():
                 raise ConflictError("a dead letter id is already recorded; nothing was written")
+            # Updates apply after inserts and in order, as in one SQL transaction.
+            statuses = {d.id: d.status for d in commit.dead_letters}
             for u in commit.dead_letter_updates:
                 letter = self._dead_letters.get(u.id)
-                if letter is None or letter.status != DeadLetterStatus.OPEN:
+                status = statuses.get(u.id, letter.status if letter else None)
+                if status != DeadLetterStatus.OPEN:
                     raise ConflictError(
                         f"dead letter {u.id} is no longer open; it was already resolved. "
                         "Nothing was written"
                     )
+                statuses[u.id] = u.status
             if (w := commit.workflow) is not None:
                 old = self._workflows.get(w.id)
                 self._workflows[w.id] = (

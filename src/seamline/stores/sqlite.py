@@ -82,11 +82,15 @@ _last_ts: tuple[datetime | None, str] = (None, "")
 
 
 def _ts(value: datetime) -> str:
-    # A commit stamps most of its rows with the same instant; format it once.
+    # A commit stamps most of its rows with the same instant; format it once. The memo is
+    # read once into a local: another thread may replace it between two reads.
     global _last_ts
-    if value is not _last_ts[0]:
-        _last_ts = (value, value.isoformat())
-    return _last_ts[1]
+    last = _last_ts
+    if value is last[0]:
+        return last[1]
+    text = value.isoformat()
+    _last_ts = (value, text)
+    return text
 
 
 def _dt(value: str) -> datetime:
@@ -122,6 +126,9 @@ class SqliteStore:
                 f"{self.path!r} is not a seamline store ({error}); "
                 "point --store / SEAMLINE_STORE at a seamline database or a new file"
             ) from None
+        except BaseException:  # e.g. a newer schema: do not leak the connection
+            self._db.close()
+            raise
 
     def _migrate(self) -> None:
         row = self._db.execute(
