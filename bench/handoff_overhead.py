@@ -38,6 +38,7 @@ from seamline import (
     Contract,
     Finish,
     HandOff,
+    MissingExtraError,
     Outcome,
     Registry,
     Runtime,
@@ -101,8 +102,7 @@ def langgraph_chain(n: int, db: Path) -> tuple[Any, sqlite3.Connection]:
         from langgraph.graph import END, START, StateGraph
     except ImportError:
         raise SystemExit(
-            "LangGraph is this benchmark's anchor and is not installed: "
-            'pip install "seamline[bench]"'
+            str(MissingExtraError(feature="the LangGraph anchor", extra="bench"))
         ) from None
     conn = sqlite3.connect(db, check_same_thread=False)
     saver = SqliteSaver(conn)

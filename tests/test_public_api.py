@@ -18,7 +18,6 @@ from seamline.exceptions import (
     HandoffError,
     HandoffValidationError,
     Issue,
-    LoopDetectedError,
     MissingExtraError,
     NotFoundError,
     RegistryError,
@@ -65,7 +64,7 @@ def test_every_exported_name_resolves(module: str) -> None:
 
 def test_exception_tree_was_discovered() -> None:
     """The scan of seamline.exceptions finds the whole tree (guards the scan itself)."""
-    assert len(EXCEPTIONS) == 14
+    assert len(EXCEPTIONS) == 13
     assert SeamlineError in EXCEPTIONS
 
 
@@ -95,7 +94,6 @@ def test_every_exception_derives_from_seamline_error(error: type[BaseException])
         pytest.param(HandoffError, SeamlineError, id="handoff"),
         pytest.param(HandoffValidationError, HandoffError, id="handoff-validation"),
         pytest.param(AgentError, HandoffError, id="agent"),
-        pytest.param(LoopDetectedError, HandoffError, id="loop"),
         pytest.param(StoreError, SeamlineError, id="store"),
         pytest.param(StoreCorruptError, StoreError, id="store-corrupt"),
         pytest.param(ConflictError, StoreError, id="conflict"),
@@ -140,7 +138,7 @@ def test_handoff_validation_error_lists_every_issue() -> None:
 def test_handoff_error_carries_an_optional_handoff_id() -> None:
     """HandoffError and its subclasses carry the handoff id, None when not given."""
     assert AgentError("boom").handoff_id is None
-    assert LoopDetectedError("loop", handoff_id="h-7").handoff_id == "h-7"
+    assert AgentError("boom", handoff_id="h-7").handoff_id == "h-7"
 
 
 def test_issue_prints_path_message_and_code() -> None:

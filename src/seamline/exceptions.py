@@ -9,8 +9,7 @@ SeamlineError
 │   └── MissingExtraError     an optional integration is not installed
 ├── HandoffError              a run-time failure at a seam, carries the handoff id
 │   ├── HandoffValidationError  a handoff broke its receiver's contract (every bad field listed)
-│   ├── AgentError            an agent raised or returned something that is not an outcome
-│   └── LoopDetectedError     the same unresolved work bounced between agents
+│   └── AgentError            an agent raised or returned something that is not an outcome
 ├── StoreError                the ledger could not be read or written
 │   ├── StoreCorruptError     the store file is not a seamline store (or a newer one)
 │   └── ConflictError         a concurrent writer got there first; nothing was applied
@@ -33,7 +32,6 @@ __all__ = [
     "HandoffError",
     "HandoffValidationError",
     "Issue",
-    "LoopDetectedError",
     "MissingExtraError",
     "NotFoundError",
     "RegistryError",
@@ -116,10 +114,6 @@ class HandoffValidationError(HandoffError):
 
 class AgentError(HandoffError):
     """An agent raised, or returned something other than HandOff, Finish or Escalate."""
-
-
-class LoopDetectedError(HandoffError):
-    """The same unresolved work is bouncing between agents."""
 
 
 class StoreError(SeamlineError):

@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from random import getrandbits
-from typing import Any, TypeAlias
 
-__all__ = ["JsonObject", "new_id", "utcnow"]
-
-JsonObject: TypeAlias = dict[str, Any]
+__all__ = ["new_id", "utcnow"]
 
 
 def new_id() -> str:
