@@ -211,3 +211,25 @@ def test_console_script_exits_nonzero_with_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: no seamline store at")
+
+
+def test_replay_reads_the_fixed_payload_from_stdin(demo_store: Path) -> None:
+    """--payload - takes the fixed payload from standard input."""
+    letter = open_letter(demo_store)
+    store = SqliteStore(demo_store)
+    record = store.get_dead_letter(letter)
+    store.close()
+    assert record is not None
+    fixed = {**json.loads(record.envelope)["payload"], "order_value": "129.99"}
+    code, out, err = invoke(
+        "dlq",
+        "replay",
+        letter,
+        "--store",
+        str(demo_store),
+        "--payload",
+        "-",
+        stdin=json.dumps(fixed),
+    )
+    assert code == 0, err
+    assert "■ finished" in out
