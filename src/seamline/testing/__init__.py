@@ -1,0 +1,1 @@
+"""Generated contract tests: every contract checked as an independent unit."""
