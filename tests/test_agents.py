@@ -90,7 +90,8 @@ def test_agent_defaults() -> None:
     assert card.capabilities == frozenset()
     assert dict(card.accepts) == {}
     assert dict(card.emits) == {}
-    assert card.description == ""
+    assert card.description == "A trivial agent body."  # the docstring's first line
+    assert card.escalation is None
     assert card.threaded is False
 
 

@@ -32,6 +32,7 @@ EXCEPTIONS = [
     for obj in vars(seamline.exceptions).values()
     if inspect.isclass(obj)
     and issubclass(obj, BaseException)
+    and not issubclass(obj, Warning)
     and obj.__module__ == seamline.exceptions.__name__
 ]
 

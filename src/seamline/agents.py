@@ -9,7 +9,7 @@ callables are both accepted; the runtime awaits whichever it was given.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -127,6 +127,8 @@ class AgentCard:
     emits: Mapping[str, Version] = field(default_factory=dict)
     """Contract name -> the version this agent sends."""
     description: str = ""
+    escalation: str | None = None
+    """Who to page when this agent misbehaves (a person, rota or channel)."""
     threaded: bool = False
     """Run this (sync) agent in a worker thread so blocking I/O does not stall the runtime."""
 
@@ -158,6 +160,7 @@ def agent(
     emits: Mapping[str, str] | Iterable[Contract[Any]] = (),
     capabilities: Iterable[str] = (),
     description: str = "",
+    escalation: str | None = None,
     threaded: bool = False,
 ) -> Callable[[AgentFunction], Agent]:
     """Declare an agent.
@@ -187,13 +190,17 @@ def agent(
         accepts=_accepts(accepts),
         emits=_emits(emits),
         description=description,
+        escalation=escalation,
         threaded=threaded,
     )
 
     def bind(fn: AgentFunction) -> Agent:
         if not callable(fn):
             raise ConfigurationError(f"agent {name!r} must decorate a callable, got {fn!r}")
-        return Agent(card=card, fn=fn)
+        if card.description:
+            return Agent(card=card, fn=fn)
+        lines = (fn.__doc__ or "").strip().splitlines()
+        return Agent(card=replace(card, description=lines[0] if lines else ""), fn=fn)
 
     return bind
 

@@ -8,12 +8,20 @@ intake -> triage -> refunds -> fulfillment, over four tickets that each show one
 3. triage paraphrases the order value it was given (129.99 becomes "about 130"); the
    tracked fact catches it on every retry and the handoff lands in the dead-letter queue;
 4. a refund above the auto-approval limit escalates to the payments on-call owner.
+
+The refund contract is mid-migration, as real ones usually are: payments published
+``refund.request@2.0.0`` (amount and currency become one ``Money`` value) and moved the
+refunds agent to it, while triage still emits the deprecated 1.2.0. Every refund handoff is
+upcast through the declared migration and carries a deprecation note; ``seamline contracts
+check``, ``can-i-deploy``, ``audit`` and ``runbook`` on ``examples/support-desk`` show the
+same change from the governance side.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +34,7 @@ from seamline.contracts import (
     TaskState,
     TextContent,
     ToolOutput,
+    migration,
 )
 from seamline.registry import Registry
 
@@ -76,6 +85,32 @@ class RefundRequest(BaseModel):
     reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
 
 
+class Money(BaseModel):
+    """An amount in one currency; the two never travel apart."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    value: Decimal = Field(gt=0, decimal_places=2)
+    """The amount, to the cent."""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code."""
+
+
+class RefundRequestV2(BaseModel):
+    """What the refunds team needs to decide a refund (v2: the refund is one Money value)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    """The order being refunded."""
+    customer_id: str
+    """Who asked."""
+    order_value: Decimal = Field(gt=0, decimal_places=2)
+    """Carried from intake unchanged (a tracked fact)."""
+    refund: Money
+    """The refund asked for."""
+    reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
+    """Why, from a fixed list so refunds can report on it."""
+
+
 class FulfillmentOrder(BaseModel):
     """An approved refund for logistics and payments to execute."""
 
@@ -95,11 +130,30 @@ CASE = Contract(
     model=SupportCase, name="support.case", version="1.0.0", owner="support-triage",
     tracked=("order_id", "order_value"),
 )  # fmt: skip
+# A real project writes a fixed retirement date (in seamline.toml); the demo keeps it four
+# months ahead so it never expires under you.
+_RETIRES = date.today() + timedelta(days=120)
 REFUND = Contract(
     model=RefundRequest, name="refund.request", version="1.2.0", owner="payments",
     tracked=("order_id", "order_value"), fallback_owner="payments-oncall@example.com",
-    policy=FailurePolicy(feedback_retries=2),
+    policy=FailurePolicy(feedback_retries=2), retires=_RETIRES,
+    changelog="currency is explicit instead of assumed USD",
 )  # fmt: skip
+REFUND_V2 = Contract(
+    model=RefundRequestV2, name="refund.request", version="2.0.0", owner="payments",
+    tracked=("order_id", "order_value"), fallback_owner="payments-oncall@example.com",
+    policy=FailurePolicy(feedback_retries=2),
+    changelog="amount and currency become one Money value, `refund`",
+)  # fmt: skip
+
+
+@migration("refund.request", "1.2.0", "2.0.0")
+def money_from_amount(payload: dict[str, Any]) -> dict[str, Any]:
+    """Amount and currency become one Money value."""
+    rest = {k: v for k, v in payload.items() if k not in ("amount", "currency")}
+    return {**rest, "refund": {"value": payload["amount"], "currency": payload["currency"]}}
+
+
 FULFILLMENT = Contract(
     model=FulfillmentOrder, name="fulfillment.order", version="2.0.0", owner="logistics",
     tracked=("order_id",),
@@ -184,21 +238,22 @@ def triage(case: SupportCase, ctx: Context) -> Outcome:
 
 
 @agent(
-    name="refunds", version="3.0.2", owner="payments", accepts={"refund.request": "^1.1"},
+    name="refunds", version="3.1.0", owner="payments", accepts={"refund.request": "^2"},
     emits=[FULFILLMENT], capabilities=("refunds",),
 )  # fmt: skip
-def refunds(request: RefundRequest, ctx: Context) -> Outcome:
+def refunds(request: RefundRequestV2, ctx: Context) -> Outcome:
     """Approve refunds within the auto-approval limit; escalate the rest."""
-    if request.amount > _AUTO_APPROVE_LIMIT:
+    money = request.refund
+    if money.value > _AUTO_APPROVE_LIMIT:
         return Escalate(
-            reason=f"refund of {request.amount} {request.currency} exceeds the "
+            reason=f"refund of {money.value} {money.currency} exceeds the "
             f"{_AUTO_APPROVE_LIMIT} auto-approval limit"
         )
     return HandOff(
         to="fulfillment",
         payload=FulfillmentOrder(
             order_id=request.order_id, refund_id=f"RF-{request.order_id[4:]}",
-            amount=request.amount, currency=request.currency,
+            amount=money.value, currency=money.currency,
             return_label=request.reason in ("damaged", "wrong_item"),
         ),
         tasks={"identify_order": TaskState.COMPLETED, "classify": TaskState.COMPLETED,
@@ -226,7 +281,9 @@ def build_registry() -> Registry:
     """The demo's agents and contracts."""
     return Registry(
         agents=[intake, triage, refunds, fulfillment],
-        contracts=[TICKET, CASE, REFUND, FULFILLMENT],
+        contracts=[TICKET, CASE, REFUND, REFUND_V2, FULFILLMENT],
+        migrations=[money_from_amount],
+        name="support-desk",
     )
 
 

@@ -16,6 +16,13 @@ SeamlineError
 └── NotFoundError             a workflow, handoff or dead letter id that the ledger does not hold
 ```
 
+Warnings (not errors: the call goes on):
+
+```
+UserWarning
+└── ContractDeprecationWarning  a handoff used a deprecated contract version (names its retirement)
+```
+
 Every message says what was wrong and how to fix it. Nothing here does I/O.
 """
 
@@ -28,6 +35,7 @@ __all__ = [
     "AgentError",
     "ConfigurationError",
     "ConflictError",
+    "ContractDeprecationWarning",
     "ContractError",
     "HandoffError",
     "HandoffValidationError",
@@ -130,3 +138,7 @@ class ConflictError(StoreError):
 
 class NotFoundError(SeamlineError, LookupError):
     """An id that the ledger does not hold."""
+
+
+class ContractDeprecationWarning(UserWarning):
+    """A handoff travelled under a deprecated contract version; move the sender on."""

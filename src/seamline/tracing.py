@@ -113,3 +113,9 @@ def record_outcome(span: Span, outcome: str, issues: int = 0) -> None:
     if span.is_recording():
         span.set_attribute(HANDOFF_OUTCOME, outcome)
         span.set_attribute(HANDOFF_ISSUES, issues)
+
+
+def record_event(span: Span, name: str, attributes: dict[str, str]) -> None:
+    """Attach a point-in-time fact to a handoff (a deprecated version, an upcast)."""
+    if span.is_recording():
+        span.add_event(name, attributes)

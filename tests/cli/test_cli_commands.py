@@ -63,7 +63,7 @@ def test_lists_and_shows(demo_store: Path) -> None:
     code, out, _ = invoke("dlq", "list", *store)
     assert code == 0 and letter in out
     code, out, _ = invoke("dlq", "show", letter, *store)
-    assert code == 0 and "fact_changed" in out and "triage@2.1.0 -> refunds@3.0.2" in out
+    assert code == 0 and "fact_changed" in out and "triage@2.1.0 -> refunds@3.1.0" in out
     code, out, _ = invoke("handoffs", "list", *store)
     assert code == 0 and "refund.request@1.2.0" in out
     sqlite = SqliteStore(demo_store)
@@ -103,12 +103,17 @@ def test_replay_with_a_fixed_payload_completes_the_workflow(
 
 
 def test_replay_still_invalid_is_one_line_and_changes_nothing(demo_store: Path) -> None:
-    """A replay that still breaks the contract exits 1 with one line; the letter stays open."""
+    """A replay that still breaks the contract exits 1 with one error line; the letter stays open.
+
+    The deprecated version the letter was sent under is named once, in a warning line first.
+    """
     letter = open_letter(demo_store)
     code, _, err = invoke("dlq", "replay", letter, "--store", str(demo_store))
     assert code == 1
-    assert err.startswith("error: handoff rejected by contract refund.request@1.2.0")
-    assert len(err.strip().splitlines()) == 1
+    warning, error = err.strip().splitlines()
+    assert warning.startswith("warning: refund.request@1.2.0 is deprecated and retires on")
+    assert error.startswith("error: handoff rejected by contract refund.request@2.0.0")
+    assert "payload.order_value" in error
     assert open_letter(demo_store) == letter
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from seamline.contracts import Contract, FailurePolicy, Version
+from seamline.contracts import Contract, FailurePolicy, Lifecycle, Version
 from seamline.exceptions import ConfigurationError, ContractError, VersionError
 
 
@@ -234,6 +235,10 @@ def test_json_schema_carries_the_contract_metadata() -> None:
         rewrites=["amount"],
         policy=FailurePolicy(feedback_retries=1, fallback_agent="repair"),
         fallback_owner="payments-oncall",
+        compatibility="full_transitive",
+        retires="2027-03-31",
+        changelog="splits the amount",
+        consequential=True,
     )
     schema = contract.json_schema()
     assert schema["$id"] == "urn:seamline:contract:refund.request:1.4.0"
@@ -249,4 +254,38 @@ def test_json_schema_carries_the_contract_metadata() -> None:
         "rewrites": ["amount"],
         "failure_policy": {"feedback_retries": 1, "fallback_agent": "repair"},
         "fallback_owner": "payments-oncall",
+        "compatibility": "FULL_TRANSITIVE",
+        "deprecated": None,
+        "retires": "2027-03-31",
+        "changelog": "splits the amount",
+        "consequential": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("deprecated", "retires", "today", "stage"),
+    [
+        (None, None, "2026-01-01", Lifecycle.ACTIVE),
+        ("2026-06-01", None, "2026-05-31", Lifecycle.ACTIVE),
+        ("2026-06-01", None, "2026-06-01", Lifecycle.DEPRECATED),
+        (None, "2026-09-01", "2026-01-01", Lifecycle.DEPRECATED),
+        ("2026-06-01", "2026-09-01", "2026-08-31", Lifecycle.DEPRECATED),
+        ("2026-06-01", "2026-09-01", "2026-09-01", Lifecycle.RETIRED),
+    ],
+)
+def test_lifecycle_follows_the_announced_dates(
+    deprecated: str | None, retires: str | None, today: str, stage: Lifecycle
+) -> None:
+    """Announcing a retirement deprecates at once; the retirement day itself rejects."""
+    contract = refund(deprecated=deprecated, retires=retires)
+    assert contract.lifecycle(date.fromisoformat(today)) is stage
+
+
+def test_bad_lifecycle_dates_and_modes_are_contract_errors() -> None:
+    """Unparseable dates, a retirement before the deprecation, an unknown mode."""
+    with pytest.raises(ContractError, match="write YYYY-MM-DD"):
+        refund(retires="next spring")
+    with pytest.raises(ContractError, match="announce the deprecation first"):
+        refund(deprecated="2026-06-01", retires="2026-01-01")
+    with pytest.raises(ContractError, match="unknown compatibility mode 'SIDEWAYS'; use one of"):
+        refund(compatibility="SIDEWAYS")

@@ -7,15 +7,16 @@ Every command prints one clear line to stderr and exits 1 when it cannot do what
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from seamline.cli import dlq, handoffs, workflows
+from seamline.cli import contracts, dlq, handoffs, workflows
 from seamline.cli.demo import demo
-from seamline.exceptions import SeamlineError
+from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
 __all__ = ["app", "main"]
 
@@ -29,6 +30,7 @@ app.command()(demo)
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(handoffs.app, name="handoffs")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(contracts.app, name="contracts")
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -36,16 +38,29 @@ _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)  # typer reads the signature through __wrapped__
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return callback(*args, **kwargs)
-        except SeamlineError as error:
-            _errors.print(f"[bold red]error:[/] {error}", markup=True)
-            raise typer.Exit(1) from None
+        with warnings.catch_warnings(record=True) as caught:
+            # A deprecated contract warns on every handoff; say it once, in one line.
+            warnings.simplefilter("always", ContractDeprecationWarning)
+            try:
+                return callback(*args, **kwargs)
+            except SeamlineError as error:
+                _warn(caught)
+                _errors.print(f"[bold red]error:[/] {error}", markup=True)
+                raise typer.Exit(1) from None
+            finally:
+                _warn(caught)
 
     return guarded
 
 
-for _typer in (app, workflows.app, handoffs.app, dlq.app):
+def _warn(caught: list[warnings.WarningMessage]) -> None:
+    """Print each distinct warning once, then forget them (so nothing prints twice)."""
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        _errors.print(f"[yellow]warning:[/] {message}", markup=True)
+    caught.clear()
+
+
+for _typer in (app, workflows.app, handoffs.app, dlq.app, contracts.app):
     for _info in _typer.registered_commands:
         if _info.callback is not None:
             _info.callback = _one_line_errors(_info.callback)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,10 +9,19 @@ import typer
 from rich.console import Console
 
 from seamline.exceptions import ConfigurationError, StoreError
+from seamline.project import PROJECT_FILE, Project, import_registry, load_project
 from seamline.registry import Registry
 from seamline.stores import SqliteStore
 
-__all__ = ["AppOption", "StoreOption", "console", "load_registry", "open_store"]
+__all__ = [
+    "AppOption",
+    "ProjectOption",
+    "StoreOption",
+    "console",
+    "load_registry",
+    "open_project",
+    "open_store",
+]
 
 console = Console(highlight=False)
 """Everything the CLI prints goes through here (stdout); errors go to stderr."""
@@ -38,7 +45,18 @@ AppOption = Annotated[
     ),
 ]
 
+ProjectOption = Annotated[
+    Path,
+    typer.Option(
+        "--project",
+        envvar="SEAMLINE_PROJECT",
+        help="The project file declaring agents, contracts and owners (env SEAMLINE_PROJECT).",
+        show_default=True,
+    ),
+]
+
 DEFAULT_STORE = Path("seamline.db")
+DEFAULT_PROJECT = Path(PROJECT_FILE)
 
 
 def open_store(path: Path, *, create: bool = False) -> SqliteStore:
@@ -57,22 +75,11 @@ def load_registry(reference: str | None) -> Registry:
         raise ConfigurationError(
             "no app to load agents from; pass --app module:attribute (or set SEAMLINE_APP)"
         )
-    module_name, _, attribute = reference.partition(":")
-    if not module_name or not attribute:
-        raise ConfigurationError(f"--app {reference!r} must look like 'package.module:attribute'")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ConfigurationError(
-            f"cannot import {module_name!r} for --app ({error}); check the name and that the "
-            f"module is on PYTHONPATH (cwd: {os.getcwd()})"
-        ) from None
-    target = getattr(module, attribute, None)
-    if target is None:
-        raise ConfigurationError(f"module {module_name!r} has no attribute {attribute!r}")
-    registry = target() if callable(target) and not isinstance(target, Registry) else target
-    if not isinstance(registry, Registry):
-        raise ConfigurationError(
-            f"{reference} gave {type(registry).__name__}, not a seamline Registry"
-        )
-    return registry
+    return import_registry(reference, "--app")
+
+
+def open_project(project: Path, app: str | None) -> Project:
+    """The project at ``project`` (seamline.toml), or just ``--app`` when no file exists."""
+    if project.exists() or project != DEFAULT_PROJECT:
+        return load_project(project, app=app)
+    return load_project(None, app=app)

@@ -17,12 +17,17 @@ from seamline.runtime import Runtime
 
 def demo(store: StoreOption) -> None:
     """Run four support tickets through intake -> triage -> refunds -> fulfillment."""
-    runtime = Runtime(build_registry(), open_store(store, create=True), app=APP)
+    registry = build_registry()
+    runtime = Runtime(registry, open_store(store, create=True), app=APP)
+    names = ("intake", "triage", "refunds", "fulfillment")
+    chain = " → ".join(registry.agent(name).card.ref for name in names)
     console.print(Rule("seamline demo: customer support, four tickets"))
     console.print(
         Text.assemble(
-            "agents  intake@1.4.0 → triage@2.1.0 → refunds@3.0.2 → fulfillment@1.0.0\n",
+            "agents  ", chain, "\n",
             "ledger  ", (str(store), "bold"), " (SQLite, WAL)\n",
+            "note    refund.request is mid-migration: triage emits the deprecated 1.2.0,\n",
+            "        refunds reads 2.0.0, and each handoff is upcast on the way\n",
         )
     )  # fmt: skip
     dead: list[str] = []
@@ -43,3 +48,5 @@ def demo(store: StoreOption) -> None:
         console.print(f"  seamline dlq show {letter} --store {store}")
     console.print(f"  seamline workflows list --store {store}")
     console.print(f"  seamline handoffs list --store {store}")
+    console.print("  the same contract change from the governance side, in examples/support-desk:")
+    console.print("  seamline contracts check --against seamline-registry.json")

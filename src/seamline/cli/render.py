@@ -115,6 +115,10 @@ def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | No
             return route, contract, Text(f"☠ dead letter: {data.get('reason')}", "bold red"), []
         case "escalated":
             return "⚑ escalated", "", Text(str(data.get("owner")), style="magenta"), []
+        case "upcast":
+            return "⇡ upcast", "", Text(str(data.get("steps")), style="cyan"), []
+        case "warning":
+            return "! warning", "", Text(str(data.get("message")), style="yellow"), []
         case "replayed" | "discarded":
             return route, contract, Text(entry.kind, style="cyan"), []
         case "completed" if data.get("kind") == "finish":

@@ -1,6 +1,7 @@
 """Contracts and envelopes: the schema-first layer. No I/O, nothing above it imported."""
 
-from seamline.contracts.contract import Contract, FailurePolicy
+from seamline.contracts.compatibility import Compatibility
+from seamline.contracts.contract import Contract, FailurePolicy, Lifecycle
 from seamline.contracts.envelope import (
     EXTERNAL,
     AgentRef,
@@ -19,7 +20,8 @@ from seamline.contracts.envelope import (
     TextContent,
     ToolOutput,
 )
-from seamline.contracts.validation import Accepted, check_handoff
+from seamline.contracts.migration import Migration, MigrationGraph, MigrationPath, migration
+from seamline.contracts.validation import Accepted, check_handoff, deprecation, retirement, upcast
 from seamline.contracts.version import Version, VersionRange
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "AgentRef",
     "AudioContent",
     "Budget",
+    "Compatibility",
     "Constraints",
     "ContentBlock",
     "Contract",
@@ -37,6 +40,10 @@ __all__ = [
     "FailurePolicy",
     "ImageContent",
     "Intent",
+    "Lifecycle",
+    "Migration",
+    "MigrationGraph",
+    "MigrationPath",
     "ResourceLink",
     "TaskItem",
     "TaskState",
@@ -45,4 +52,8 @@ __all__ = [
     "Version",
     "VersionRange",
     "check_handoff",
+    "deprecation",
+    "migration",
+    "retirement",
+    "upcast",
 ]

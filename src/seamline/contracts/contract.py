@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from seamline.contracts.compatibility import Compatibility
 from seamline.contracts.version import Version
 from seamline.exceptions import ContractError
 
-__all__ = ["Contract", "FailurePolicy"]
+__all__ = ["Contract", "FailurePolicy", "Lifecycle"]
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -42,6 +45,25 @@ class FailurePolicy:
                 f"feedback_retries must be 0 or more, got {self.feedback_retries}; "
                 "use 0 to skip sender feedback"
             )
+
+
+class Lifecycle(StrEnum):
+    """Where a contract version stands on the calendar its owner announced."""
+
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    """Still validates; every handoff under it records a warning naming the retirement date."""
+    RETIRED = "retired"
+    """Rejected at the boundary, with the receiver's accepted range in the message."""
+
+    @classmethod
+    def on(cls, today: date, deprecated: date | None, retires: date | None) -> Lifecycle:
+        """The stage on ``today``; announcing a retirement date deprecates at once."""
+        if retires is not None and today >= retires:
+            return cls.RETIRED
+        if retires is not None or (deprecated is not None and today >= deprecated):
+            return cls.DEPRECATED
+        return cls.ACTIVE
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -79,6 +101,16 @@ class Contract(Generic[PayloadT]):
     policy: FailurePolicy = field(default_factory=FailurePolicy)
     fallback_owner: str | None = None
     """Who a human escalation about this contract is addressed to."""
+    compatibility: Compatibility = Compatibility.BACKWARD
+    """How versions within one major line may differ (Confluent Schema Registry's modes)."""
+    deprecated: date | None = None
+    """From when senders should stop emitting this version."""
+    retires: date | None = None
+    """From when this version is rejected; announcing it also marks the version deprecated."""
+    changelog: str = ""
+    """What changed in this version, for the registry's history and the runbooks."""
+    consequential: bool = False
+    """A wrong handoff here costs money or trust: the audit expects a human gate on it."""
 
     def __init__(
         self,
@@ -93,6 +125,11 @@ class Contract(Generic[PayloadT]):
         rewrites: Iterable[str] = (),
         policy: FailurePolicy | None = None,
         fallback_owner: str | None = None,
+        compatibility: Compatibility | str = Compatibility.BACKWARD,
+        deprecated: date | str | None = None,
+        retires: date | str | None = None,
+        changelog: str = "",
+        consequential: bool = False,
     ) -> None:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ContractError(
@@ -115,6 +152,16 @@ class Contract(Generic[PayloadT]):
         set_(self, "rewrites", self._fields("rewrites", rewrites))
         set_(self, "policy", policy or FailurePolicy())
         set_(self, "fallback_owner", fallback_owner)
+        set_(self, "compatibility", _compatibility(name, compatibility))
+        set_(self, "deprecated", _date(name, "deprecated", deprecated))
+        set_(self, "retires", _date(name, "retires", retires))
+        set_(self, "changelog", changelog)
+        set_(self, "consequential", consequential)
+        if self.deprecated and self.retires and self.retires < self.deprecated:
+            raise ContractError(
+                f"contract {name!r}: retires ({self.retires}) comes before deprecated "
+                f"({self.deprecated}); announce the deprecation first"
+            )
         if not self.rewrites <= self.tracked:
             extra = ", ".join(sorted(self.rewrites - self.tracked))
             raise ContractError(
@@ -132,6 +179,10 @@ class Contract(Generic[PayloadT]):
                 f"{self.model.__name__} (fields: {known})"
             )
         return chosen
+
+    def lifecycle(self, today: date | None = None) -> Lifecycle:
+        """Active, deprecated or retired on ``today`` (the local date when not given)."""
+        return Lifecycle.on(today or date.today(), self.deprecated, self.retires)
 
     @property
     def ref(self) -> str:
@@ -155,5 +206,31 @@ class Contract(Generic[PayloadT]):
                 "fallback_agent": self.policy.fallback_agent,
             },
             "fallback_owner": self.fallback_owner,
+            "compatibility": self.compatibility.value,
+            "deprecated": self.deprecated.isoformat() if self.deprecated else None,
+            "retires": self.retires.isoformat() if self.retires else None,
+            "changelog": self.changelog,
+            "consequential": self.consequential,
         }
         return schema
+
+
+def _compatibility(name: str, value: Compatibility | str) -> Compatibility:
+    try:
+        return Compatibility(str(value).upper())
+    except ValueError:
+        modes = ", ".join(mode.value for mode in Compatibility)
+        raise ContractError(
+            f"contract {name!r}: unknown compatibility mode {value!r}; use one of {modes}"
+        ) from None
+
+
+def _date(name: str, kind: str, value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ContractError(
+            f"contract {name!r}: {kind} date {value!r} is not a date; write YYYY-MM-DD"
+        ) from None

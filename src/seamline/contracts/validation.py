@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from seamline.contracts.contract import Contract
-from seamline.contracts.envelope import Constraints, Envelope, intent_hash
+from seamline.contracts.contract import Contract, Lifecycle
+from seamline.contracts.envelope import Constraints, ContractRef, Envelope, intent_hash
+from seamline.contracts.migration import MigrationPath
 from seamline.contracts.version import VersionRange
 from seamline.exceptions import Issue, VersionError
 
-__all__ = ["Accepted", "check_handoff"]
+__all__ = ["Accepted", "check_handoff", "deprecation", "retirement", "upcast"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,61 @@ def check_handoff(
     if issues or payload is None:
         return issues
     return Accepted(payload=payload, facts=new_facts)
+
+
+def retirement(contract: Contract[Any], accepted: VersionRange, today: date) -> Issue | None:
+    """The rejection for a sender still emitting a version past its retirement date."""
+    if contract.lifecycle(today) is not Lifecycle.RETIRED:
+        return None
+    return Issue(
+        "contract.version",
+        f"{contract.ref} was retired on {contract.retires}; the receiver accepts "
+        f"{contract.name} {accepted}: emit a version in that range",
+        "version_retired",
+    )
+
+
+def deprecation(contract: Contract[Any], today: date) -> Issue | None:
+    """The warning for a sender emitting a deprecated version (it still validates)."""
+    if contract.lifecycle(today) is not Lifecycle.DEPRECATED:
+        return None
+    when = f"retires on {contract.retires}" if contract.retires else "has no retirement date yet"
+    return Issue(
+        "contract.version",
+        f"{contract.ref} is deprecated and {when}; move the sender to a newer version",
+        "version_deprecated",
+    )
+
+
+def upcast(
+    envelope: Envelope, source: Contract[Any], path: MigrationPath
+) -> Envelope | list[Issue]:
+    """The envelope rewritten for the version its receiver reads, or why it cannot be.
+
+    The payload is first validated as the version the sender claims to emit, so a broken
+    payload is reported in the sender's own terms instead of as a migration crash.
+    """
+    try:
+        written = source.model.model_validate(envelope.payload)
+    except ValidationError as error:
+        return _payload_issues(error)
+    try:
+        migrated = path.apply(written.model_dump(mode="json"))
+    except Exception as error:  # a migration is user code; its bug is this handoff's issue
+        return [
+            Issue(
+                "payload",
+                f"upcast {path.source} -> {path.target} failed: {type(error).__name__}: "
+                f"{error}; fix the migration",
+                "migration_failed",
+            )
+        ]
+    return envelope.model_copy(
+        update={
+            "contract": ContractRef(name=source.name, version=str(path.target)),
+            "payload": migrated,
+        }
+    )
 
 
 def _payload_issues(error: ValidationError) -> list[Issue]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -32,10 +33,14 @@ from seamline.contracts import (
     Envelope,
     Intent,
     check_handoff,
+    deprecation,
+    retirement,
+    upcast,
 )
 from seamline.exceptions import (
     AgentError,
     ConflictError,
+    ContractDeprecationWarning,
     HandoffError,
     HandoffValidationError,
     Issue,
@@ -55,7 +60,14 @@ from seamline.stores import (
     WorkflowRecord,
     WorkflowStatus,
 )
-from seamline.tracing import agent_span, handoff_span, record_outcome, recording, workflow_span
+from seamline.tracing import (
+    agent_span,
+    handoff_span,
+    record_event,
+    record_outcome,
+    recording,
+    workflow_span,
+)
 from seamline.types import new_id, utcnow
 
 __all__ = ["Engine", "RunResult"]
@@ -96,6 +108,16 @@ class _Fault:
     message: str
 
 
+@dataclass(slots=True)
+class _Checked:
+    """A boundary check: the envelope as delivered (maybe upcast), its verdict, its notes."""
+
+    envelope: Envelope
+    verdict: Accepted | list[Issue]
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """Ledger rows (kind, data) about the new handoff: deprecation warnings, upcasts."""
+
+
 @dataclass(frozen=True, slots=True)
 class _End:
     workflow: WorkflowRecord
@@ -124,6 +146,20 @@ class _Batch:
             )
         )
         self.seq += 1
+
+    def propose(
+        self,
+        envelope: Envelope,
+        notes: list[tuple[str, str]],
+        at: datetime,
+        *,
+        verdict: tuple[str, str | None] = ("validated", None),
+    ) -> None:
+        """A new handoff: its envelope, what the boundary noted, and the verdict."""
+        self.add(envelope.handoff_id, "proposed", at, envelope.model_dump_json())
+        for kind, data in notes:
+            self.add(envelope.handoff_id, kind, at, data)
+        self.add(envelope.handoff_id, verdict[0], at, verdict[1])
 
 
 def _issues_json(issues: Iterable[Issue]) -> str:
@@ -198,20 +234,16 @@ class Engine:
     def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
         """Validate a workflow's first handoff and record the workflow; raise if invalid."""
         receiver = self.registry.agent(envelope.destination.name)
-        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
         checked = self._check(
-            envelope,
-            contract,
-            receiver,
-            intent_sha256=envelope.intent.sha256,
-            previous=None,
-            facts={},
+            envelope, receiver, intent_sha256=envelope.intent.sha256, previous=None, facts={}
         )
-        if not isinstance(checked, Accepted):
+        if not isinstance(checked.verdict, Accepted):
             raise HandoffValidationError(
-                contract=contract.ref, issues=checked, handoff_id=envelope.handoff_id
+                contract=str(checked.envelope.contract),
+                issues=checked.verdict,
+                handoff_id=envelope.handoff_id,
             )
-        envelope = envelope.model_copy(update={"facts": checked.facts})
+        envelope = checked.envelope.model_copy(update={"facts": checked.verdict.facts})
         now = utcnow()
         workflow = WorkflowRecord(
             id=envelope.correlation_id,
@@ -225,10 +257,9 @@ class Engine:
             created_at=now,
             updated_at=now,
         )
-        cursor = _Cursor(workflow, envelope, checked.payload, [hop_of(envelope)], 1, 0)
+        cursor = _Cursor(workflow, envelope, checked.verdict.payload, [hop_of(envelope)], 1, 0)
         batch = _Batch(cursor)
-        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
-        batch.add(envelope.handoff_id, "validated", now)
+        batch.propose(envelope, checked.notes, now)
         self._commit(cursor, batch, workflow=workflow)
         return cursor
 
@@ -305,23 +336,26 @@ class Engine:
                 envelope = self._next_envelope(cursor, receiver, route, outcome)
             except (RegistryError, AgentError) as error:
                 return self._fail(cursor, delivered_at, _Fault("bad_handoff", str(error)))
-            contract = self.registry.contract(route.contract, route.version)
+            contract = self.registry.contract(route.contract, route.target)
             target = self.registry.agent(route.receiver)
             with handoff_span(
                 receiver.name, target.name, contract.ref, envelope.handoff_id, on=cursor.traced
             ) as span:
-                checked = self._check_next(cursor, envelope, contract, target)
-                if isinstance(checked, Accepted):
+                checked = self._check_next(cursor, envelope, target)
+                for kind, data in checked.notes:
+                    record_event(span, f"seamline.{kind}", json.loads(data))
+                if isinstance(checked.verdict, Accepted):
                     record_outcome(span, "validated")
-                    return self._advance(cursor, delivered_at, envelope, checked)
-                record_outcome(span, "rejected", len(checked))
+                    return self._advance(cursor, delivered_at, checked)
+                issues = checked.verdict
+                record_outcome(span, "rejected", len(issues))
                 retry = attempt <= contract.policy.feedback_retries
                 self._record_rejection(cursor, envelope, checked, retry=retry)
                 if retry:
                     attempt += 1
-                    feedback = tuple(checked)
+                    feedback = tuple(issues)
                     continue
-                return self._exhausted(cursor, delivered_at, envelope, contract, checked)
+                return self._exhausted(cursor, delivered_at, envelope, contract, issues)
 
     async def _invoke(
         self, agent: Agent, cursor: _Cursor, feedback: tuple[Issue, ...], attempt: int
@@ -386,37 +420,71 @@ class Engine:
     def _check(
         self,
         envelope: Envelope,
-        contract: Contract[Any],
         receiver: Agent,
         *,
         intent_sha256: str,
         previous: Envelope | None,
         facts: dict[str, Any],
-    ) -> Accepted | list[Issue]:
-        accepted = receiver.card.accepts.get(contract.name)
+    ) -> _Checked:
+        """Everything a handoff passes before its receiver runs.
+
+        The version the sender emitted is checked against its calendar first (retired:
+        rejected; deprecated: noted and warned). A version outside the receiver's range is
+        upcast through declared migrations, then the rewritten envelope is validated.
+        """
+        name = envelope.contract.name
+        accepted = receiver.card.accepts.get(name)
         if accepted is None:
-            return [
-                Issue(
-                    "contract.name",
-                    f"{receiver.name} does not accept contract {contract.name}",
-                    "contract_mismatch",
-                )
-            ]
-        return check_handoff(
-            envelope,
+            issue = Issue(
+                "contract.name",
+                f"{receiver.name} does not accept contract {name}",
+                "contract_mismatch",
+            )
+            return _Checked(envelope, [issue])
+        try:
+            emitted = self.registry.contract(name, envelope.contract.version)
+        except RegistryError as error:
+            return _Checked(envelope, [Issue("contract.version", str(error), "unknown_version")])
+        today = date.today()
+        retired = retirement(emitted, accepted, today)
+        if retired is not None:
+            return _Checked(envelope, [retired])
+        checked = _Checked(envelope, [])
+        warning = deprecation(emitted, today)
+        if warning is not None:
+            warnings.warn(warning.message, ContractDeprecationWarning, stacklevel=2)
+            detail = {"code": warning.code, "message": warning.message}
+            checked.notes.append(("warning", json.dumps(detail)))
+        contract = emitted
+        path = None
+        if not accepted.admits(emitted.version):
+            path = self.registry.migration_path(name, emitted.version, accepted)
+        if path is not None:
+            rewritten = upcast(envelope, emitted, path)
+            if isinstance(rewritten, list):
+                checked.verdict = rewritten
+                return checked
+            detail = {
+                "from": str(path.source),
+                "to": str(path.target),
+                "steps": ", ".join(path.describe()),
+            }
+            checked.notes.append(("upcast", json.dumps(detail)))
+            checked.envelope = rewritten
+            contract = self.registry.contract(name, path.target)
+        checked.verdict = check_handoff(
+            checked.envelope,
             contract,
             accepted,
             intent_sha256=intent_sha256,
             previous_constraints=previous.constraints if previous else None,
             facts=facts,
         )
+        return checked
 
-    def _check_next(
-        self, cursor: _Cursor, envelope: Envelope, contract: Contract[Any], receiver: Agent
-    ) -> Accepted | list[Issue]:
+    def _check_next(self, cursor: _Cursor, envelope: Envelope, receiver: Agent) -> _Checked:
         return self._check(
             envelope,
-            contract,
             receiver,
             intent_sha256=cursor.workflow.intent_sha256,
             previous=cursor.envelope,
@@ -446,12 +514,13 @@ class Engine:
         self,
         cursor: _Cursor,
         delivered_at: datetime,
-        envelope: Envelope,
-        accepted: Accepted,
+        checked: _Checked,
         *,
         inbound: str = "completed",
         note: tuple[str, str] | None = None,
     ) -> _Cursor | _End:
+        envelope, accepted = checked.envelope, checked.verdict
+        assert isinstance(accepted, Accepted)  # only accepted handoffs advance
         if accepted.facts != envelope.facts:
             envelope = envelope.model_copy(update={"facts": accepted.facts})
         hop = hop_of(envelope)
@@ -468,14 +537,13 @@ class Engine:
                 cursor, delivered_at, envelope, _Fault("ping_pong", loop), inbound
             )
         now = utcnow()
-        old, new = cursor.envelope.handoff_id, envelope.handoff_id
+        old = cursor.envelope.handoff_id
         batch = _Batch(cursor)
         batch.add(old, "delivered", delivered_at)
         if note is not None:
             batch.add(old, note[0], now, note[1])
         batch.add(old, inbound, now, _handoff_outcome(envelope))
-        batch.add(new, "proposed", now, envelope.model_dump_json())
-        batch.add(new, "validated", now)
+        batch.propose(envelope, checked.notes, now)
         self._commit(cursor, batch)
         cursor.envelope = envelope
         cursor.payload = accepted.payload
@@ -483,13 +551,17 @@ class Engine:
         return cursor
 
     def _record_rejection(
-        self, cursor: _Cursor, envelope: Envelope, issues: list[Issue], *, retry: bool
+        self, cursor: _Cursor, envelope: Envelope, checked: _Checked, *, retry: bool
     ) -> None:
+        """Record a rejected handoff as its sender sent it (before any upcast).
+
+        The dead letter keeps the same envelope, so a fix is written in the sender's
+        version and a replay walks the same upcast again.
+        """
         now = utcnow()
-        detail = _issues_json(issues)
+        detail = _issues_json(checked.verdict if isinstance(checked.verdict, list) else [])
         batch = _Batch(cursor)
-        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
-        batch.add(envelope.handoff_id, "rejected", now, detail)
+        batch.propose(envelope, checked.notes, now, verdict=("rejected", detail))
         if retry:
             batch.add(cursor.envelope.handoff_id, "retried", now, detail)
         self._commit(cursor, batch)
@@ -534,13 +606,11 @@ class Engine:
         outcome = HandOff(to=fallback, payload=wrapped, contract=REJECTED_HANDOFF.name)
         route = Route(fallback, REJECTED_HANDOFF.name, str(REJECTED_HANDOFF.version))
         envelope = self._next_envelope(cursor, sender, route, outcome)
-        checked = self._check_next(
-            cursor, envelope, REJECTED_HANDOFF, self.registry.agent(fallback)
-        )
-        if not isinstance(checked, Accepted):
+        checked = self._check_next(cursor, envelope, self.registry.agent(fallback))
+        if not isinstance(checked.verdict, Accepted):
             return None
         note = ("fallback", json.dumps({"to": fallback}))
-        return self._advance(cursor, delivered_at, envelope, checked, inbound=inbound, note=note)
+        return self._advance(cursor, delivered_at, checked, inbound=inbound, note=note)
 
     def _fail(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _Cursor | _End:
         """The receiver failed: its contract's fallback agent, else dead-letter the handoff."""
@@ -692,19 +762,21 @@ class Engine:
             }
         )
         receiver = self.registry.agent(envelope.destination.name)
-        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
         checked = self._check(
             envelope,
-            contract,
             receiver,
             intent_sha256=workflow.intent_sha256,
             previous=previous,
             facts=facts,
         )
-        if not isinstance(checked, Accepted):
+        if not isinstance(checked.verdict, Accepted):
             raise HandoffValidationError(
-                contract=contract.ref, issues=checked, handoff_id=dead_letter_id
+                contract=str(checked.envelope.contract),
+                issues=checked.verdict,
+                handoff_id=dead_letter_id,
             )
+        accepted = checked.verdict
+        envelope = checked.envelope
         max_hops = workflow.max_hops + extra_hops
         if envelope.hop > max_hops:
             raise HandoffError(
@@ -712,7 +784,7 @@ class Engine:
                 f"{max_hops}); pass extra_hops (--extra-hops) to grant more",
                 handoff_id=dead_letter_id,
             )
-        envelope = envelope.model_copy(update={"facts": checked.facts})
+        envelope = envelope.model_copy(update={"facts": accepted.facts})
         now = utcnow()
         workflow = replace(
             workflow, status=WorkflowStatus.RUNNING, max_hops=max_hops, result=None, updated_at=now
@@ -720,15 +792,14 @@ class Engine:
         cursor = _Cursor(
             workflow,
             envelope,
-            checked.payload,
+            accepted.payload,
             [hop_of(envelope)],
             entries[-1].seq + 1,
             sum(1 for e in entries if e.kind == "delivered"),
         )
         batch = _Batch(cursor)
         batch.add(dead_letter_id, "replayed", now, json.dumps({"as": envelope.handoff_id}))
-        batch.add(envelope.handoff_id, "proposed", now, envelope.model_dump_json())
-        batch.add(envelope.handoff_id, "validated", now)
+        batch.propose(envelope, checked.notes, now)
         resolution = DeadLetterUpdate(
             dead_letter_id,
             DeadLetterStatus.REPLAYED,
