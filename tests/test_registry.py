@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from seamline.agents import Agent, Context, Finish, HandOff, Outcome, agent
 from seamline.contracts import Contract, FailurePolicy, Version
 from seamline.exceptions import ConfigurationError, Issue, RegistryError
-from seamline.registry import REJECTED_HANDOFF, Registry, RejectedHandoff, Route
+from seamline.registry import REJECTED_HANDOFF, Health, Registry, RejectedHandoff, Route
 
 
 class Ticket(BaseModel):
@@ -405,3 +405,63 @@ def test_rejected_handoff_build_wraps_every_issue() -> None:
         ("intent", "changed", "intent_changed"),
     ]
     assert REJECTED_HANDOFF.model.model_validate(rejected.model_dump()) == rejected
+
+
+# --- health, versions and compatibility -------------------------------------------------
+
+
+def test_capability_routing_prefers_healthy_then_degraded_and_never_down() -> None:
+    """The documented rule: healthy by name, then degraded by name; down is skipped."""
+    a = make("a-refunds", accepts={"refund.request": "^1"}, capabilities=["refund"])
+    b = make("b-refunds", accepts={"refund.request": "^1"}, capabilities=["refund"])
+    reg = registry(a, b, INTAKE)
+    handoff = HandOff(capability="refund", payload={})
+    reg.set_health("a-refunds", "degraded")
+    assert reg.route(INTAKE, handoff).receiver == "b-refunds"
+    reg.set_health("b-refunds", Health.DOWN)
+    assert reg.route(INTAKE, handoff).receiver == "a-refunds"
+    reg.set_health("a-refunds", "down")
+    with pytest.raises(RegistryError, match="a-refunds: marked down; b-refunds: marked down"):
+        reg.route(INTAKE, handoff)
+    assert reg.route(INTAKE, HandOff(to="a-refunds", payload={})).receiver == "a-refunds"
+
+
+def test_health_of_unknown_agents_and_unknown_states_are_errors() -> None:
+    """Health is kept only for registered agents and the three known states."""
+    reg = registry(REFUNDS)
+    assert reg.health("refunds") is Health.HEALTHY
+    with pytest.raises(RegistryError, match="no agent named 'ghost'"):
+        reg.set_health("ghost", "down")
+    with pytest.raises(RegistryError, match="unknown health 'sleepy'.*healthy, degraded, down"):
+        reg.set_health("refunds", "sleepy")
+
+
+def test_versions_lists_one_contract_oldest_first() -> None:
+    """All registered versions of a contract, in version order."""
+    reg = registry(contracts=(REFUND_2,))
+    assert [str(c.version) for c in reg.versions("refund.request")] == ["1.0.0", "1.1.0", "2.0.0"]
+    with pytest.raises(RegistryError, match="no contract named 'ghost'"):
+        reg.versions("ghost")
+
+
+def test_check_refuses_a_minor_version_that_breaks_its_mode() -> None:
+    """A breaking change under the same major is refused at build time with rule and path."""
+    breaking = Contract(model=RefundV2, name="refund.request", version="1.2.0", owner="payments")
+    with pytest.raises(RegistryError) as caught:
+        registry(contracts=(breaking,)).check()
+    message = str(caught.value)
+    assert "refund.request@1.2.0 breaks BACKWARD without a major version bump" in message
+    assert "REQUIRED_PROPERTY_ADDED at /properties/amount" in message
+
+
+def test_check_accepts_the_same_change_as_a_new_major_or_under_none() -> None:
+    """A major bump may break; a contract declared NONE is never compared."""
+    registry(contracts=(REFUND_2,)).check()
+    loose = Contract(
+        model=RefundV2,
+        name="refund.request",
+        version="1.2.0",
+        owner="payments",
+        compatibility="NONE",
+    )
+    registry(contracts=(loose,)).check()

@@ -10,7 +10,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from seamline import Registry, Runtime
+from seamline import ContractDeprecationWarning, Registry, Runtime
+from seamline.demo import TICKETS, build_registry
 
 _exporter = InMemorySpanExporter()
 
@@ -49,3 +50,22 @@ def test_spans_form_a_tree_with_handoff_attributes(exporter: InMemorySpanExporte
     assert handoff.attributes["seamline.handoff.contract"] == "order@1.0.0"
     assert handoff.attributes["seamline.handoff.outcome"] == "validated"
     assert handoff.attributes["openinference.span.kind"] == "TOOL"
+
+
+def test_deprecated_version_and_upcast_are_span_events(exporter: InMemorySpanExporter) -> None:
+    """The demo's refund handoff span carries the deprecation warning and the upcast."""
+    exporter.clear()
+    runtime = Runtime(build_registry())
+    _, ticket = TICKETS[0]
+    with pytest.warns(ContractDeprecationWarning):
+        anyio.run(lambda: runtime.run("intake", ticket, intent=ticket.message))
+    span = next(s for s in exporter.get_finished_spans() if s.name == "handoff triage -> refunds")
+    events = {event.name: dict(event.attributes or {}) for event in span.events}
+    assert events["seamline.warning"]["code"] == "version_deprecated"
+    assert events["seamline.upcast"] == {
+        "from": "1.2.0",
+        "to": "2.0.0",
+        "steps": "refund.request 1.2.0 -> 2.0.0",
+    }
+    assert span.attributes is not None
+    assert span.attributes["seamline.handoff.contract"] == "refund.request@2.0.0"
