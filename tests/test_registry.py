@@ -432,7 +432,7 @@ def test_health_of_unknown_agents_and_unknown_states_are_errors() -> None:
     assert reg.health("refunds") is Health.HEALTHY
     with pytest.raises(RegistryError, match="no agent named 'ghost'"):
         reg.set_health("ghost", "down")
-    with pytest.raises(RegistryError, match="unknown health 'sleepy'.*healthy, degraded, down"):
+    with pytest.raises(RegistryError, match=r"unknown health 'sleepy'.*healthy, degraded, down"):
         reg.set_health("refunds", "sleepy")
 
 

@@ -49,10 +49,15 @@ class Ticket(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
     ticket_id: str
+    """The helpdesk's id, e.g. T-1."""
     customer_id: str
+    """Who wrote in."""
     channel: Literal["email", "chat", "phone"]
+    """Where the message came from."""
     message: str
+    """The customer's words, verbatim."""
     order_id: str | None = None
+    """The order the customer named, if any."""
     legacy_format: bool = False
     """Tickets imported from the old helpdesk; triage summarises them (and loses precision)."""
 
@@ -62,13 +67,19 @@ class SupportCase(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
     ticket_id: str
+    """The helpdesk's id."""
     customer_id: str
+    """Who wrote in."""
     order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    """The matched order."""
     order_value: Decimal = Field(gt=0, decimal_places=2)
     """What the customer paid, exactly as billed."""
     category: Literal["refund", "shipping", "other"]
+    """What the customer wants, as intake classified it."""
     message: str
+    """The customer's words, verbatim."""
     legacy_format: bool = False
+    """Imported from the old helpdesk."""
 
 
 class RefundRequest(BaseModel):
@@ -76,13 +87,17 @@ class RefundRequest(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
     order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    """The order being refunded."""
     customer_id: str
+    """Who asked."""
     order_value: Decimal = Field(gt=0, decimal_places=2)
     """Carried from intake unchanged (a tracked fact)."""
     amount: Decimal = Field(gt=0, decimal_places=2)
     """The refund asked for, in the order's currency."""
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code."""
     reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
+    """Why, from a fixed list so refunds can report on it."""
 
 
 class Money(BaseModel):
@@ -116,10 +131,15 @@ class FulfillmentOrder(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
     order_id: str
+    """The refunded order."""
     refund_id: str
+    """Payments' reference for the refund."""
     amount: Decimal
+    """What to pay back."""
     currency: str
+    """ISO 4217 code."""
     return_label: bool
+    """Whether the customer gets a prepaid return label."""
 
 
 TICKET = Contract(

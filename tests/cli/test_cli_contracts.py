@@ -85,6 +85,20 @@ def test_check_fails_on_a_breaking_change_with_rule_and_path(tmp_path: Path) -> 
     assert "1 breaking change(s)" in out
 
 
+def test_check_defaults_to_the_projects_export_file(tmp_path: Path) -> None:
+    """Without --against, the committed export next to seamline.toml is the base."""
+    file = project(tmp_path)
+    snapshot = json.loads((tmp_path / "seamline-registry.json").read_text())
+    snapshot["contracts"] = [c for c in snapshot["contracts"] if c["version"] != "2.0.0"]
+    snapshot["contracts"].append({**snapshot["contracts"][0], "version": "0.9.0"})
+    (tmp_path / "seamline-registry.json").write_text(json.dumps(snapshot))
+    code, out, _ = invoke("contracts", "check", "--project", str(file))
+    assert code == 0 and "VERSION_REMOVED" in out and "against" in out
+    (tmp_path / "seamline-registry.json").unlink()
+    code, out, _ = invoke("contracts", "check", "--project", str(file))
+    assert code == 0 and "VERSION_REMOVED" not in out
+
+
 def test_check_json_output_lists_findings(tmp_path: Path) -> None:
     """--json prints one object with the error count and every finding."""
     file = project(tmp_path)

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from seamline.cli import contracts, dlq, handoffs, workflows
+from seamline.cli import contracts, dlq, governance, handoffs, workflows
 from seamline.cli.demo import demo
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
@@ -31,6 +31,10 @@ app.add_typer(workflows.app, name="workflows")
 app.add_typer(handoffs.app, name="handoffs")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(contracts.app, name="contracts")
+app.command()(governance.impact)
+app.command("can-i-deploy")(governance.can_i_deploy)
+app.command()(governance.audit)
+app.command()(governance.runbook)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -90,7 +90,8 @@ def check(
     against: Annotated[
         str | None,
         typer.Option(
-            help="Base to compare with: an exported snapshot file or a git ref (e.g. origin/main)."
+            help="Base to compare with: an exported snapshot file or a git ref (e.g. origin/main); "
+            "default: the project's export file when it exists."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
@@ -98,6 +99,8 @@ def check(
     """Fail (exit 1) on breaking contract changes; print every finding with its rule and path."""
     loaded = open_project(project, app_)
     current = Snapshot.of(loaded.registry)
+    if against is None and loaded.settings.export.is_file():
+        against = str(loaded.settings.export)
     base = snapshot_from(against, loaded) if against else None
     findings = check_contracts(current, base)
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
