@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from seamline.agents import Context, Escalate, Finish, HandOff, Outcome, agent
 from seamline.contracts import (
@@ -42,6 +42,26 @@ __all__ = ["TICKETS", "Ticket", "build_registry"]
 
 APP = "seamline.demo:build_registry"
 """How the CLI finds these agents again to resume or replay a demo workflow."""
+
+
+def _decimal_string(value: object) -> object:
+    """Refuse JSON numbers for money: they are binary floats and lose cents in transit."""
+    if isinstance(value, int | float):
+        raise ValueError('send money as a decimal string, e.g. "12.50"')
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_string),
+    WithJsonSchema({"type": "string", "pattern": r"^(?!0+(\.0+)?$)[0-9]+(\.[0-9]{1,2})?$"}),
+]
+"""Money on the wire: a positive decimal string, exact to the cent.
+
+pydantic publishes a Decimal as "a number or any string", wider than what the model takes;
+senders build payloads from the published schema, so the schema says exactly what is valid
+and the model takes nothing else (the generated contract tests check both).
+"""
 
 
 class Ticket(BaseModel):
@@ -70,10 +90,11 @@ class SupportCase(BaseModel):
     """The helpdesk's id."""
     customer_id: str
     """Who wrote in."""
-    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    order_id: str = Field(pattern=r"^ORD-[0-9]{4,}$")
     """The matched order."""
-    order_value: Decimal = Field(gt=0, decimal_places=2)
-    """What the customer paid, exactly as billed."""
+    order_value: Amount = Field(
+        gt=0, decimal_places=2, description="What the customer paid, exactly as billed."
+    )
     category: Literal["refund", "shipping", "other"]
     """What the customer wants, as intake classified it."""
     message: str
@@ -86,14 +107,16 @@ class RefundRequest(BaseModel):
     """What the refunds team needs to decide a refund."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
-    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    order_id: str = Field(pattern=r"^ORD-[0-9]{4,}$")
     """The order being refunded."""
     customer_id: str
     """Who asked."""
-    order_value: Decimal = Field(gt=0, decimal_places=2)
-    """Carried from intake unchanged (a tracked fact)."""
-    amount: Decimal = Field(gt=0, decimal_places=2)
-    """The refund asked for, in the order's currency."""
+    order_value: Amount = Field(
+        gt=0, decimal_places=2, description="Carried from intake unchanged (a tracked fact)."
+    )
+    amount: Amount = Field(
+        gt=0, decimal_places=2, description="The refund asked for, in the order's currency."
+    )
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     """ISO 4217 code."""
     reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
@@ -104,8 +127,7 @@ class Money(BaseModel):
     """An amount in one currency; the two never travel apart."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
-    value: Decimal = Field(gt=0, decimal_places=2)
-    """The amount, to the cent."""
+    value: Amount = Field(gt=0, decimal_places=2, description="The amount, to the cent.")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     """ISO 4217 code."""
 
@@ -114,12 +136,13 @@ class RefundRequestV2(BaseModel):
     """What the refunds team needs to decide a refund (v2: the refund is one Money value)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
-    order_id: str = Field(pattern=r"^ORD-\d{4,}$")
+    order_id: str = Field(pattern=r"^ORD-[0-9]{4,}$")
     """The order being refunded."""
     customer_id: str
     """Who asked."""
-    order_value: Decimal = Field(gt=0, decimal_places=2)
-    """Carried from intake unchanged (a tracked fact)."""
+    order_value: Amount = Field(
+        gt=0, decimal_places=2, description="Carried from intake unchanged (a tracked fact)."
+    )
     refund: Money
     """The refund asked for."""
     reason: Literal["damaged", "not_received", "wrong_item", "changed_mind"]
@@ -134,8 +157,7 @@ class FulfillmentOrder(BaseModel):
     """The refunded order."""
     refund_id: str
     """Payments' reference for the refund."""
-    amount: Decimal
-    """What to pay back."""
+    amount: Amount = Field(gt=0, decimal_places=2, description="What to pay back.")
     currency: str
     """ISO 4217 code."""
     return_label: bool

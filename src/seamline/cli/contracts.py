@@ -107,14 +107,20 @@ def check(
     if as_json:
         rows = [asdict(f) for f in findings]
         console.print_json(json.dumps({"against": against, "errors": errors, "findings": rows}))
-    elif findings:
-        table = Table(title=f"Contract check against {against or 'itself'}", title_justify="left")
-        for column in ("", "contract", "rule", "path", "message"):
-            table.add_column(column, overflow="fold")
+    else:
+        # A list, not a table: messages are sentences and must stay readable at 80 columns.
+        console.print(Text(f"contracts check against {against or 'itself'}", style="bold"))
         for f in findings:
-            mark = Text("✗", style="red") if f.severity is Severity.ERROR else Text("!", "yellow")
-            table.add_row(mark, f.contract, f.rule, f.path, f.message)
-        console.print(table)
+            error = f.severity is Severity.ERROR
+            where = f" at {f.path}" if f.path else ""
+            console.print(
+                Text.assemble(
+                    ("✗ " if error else "! ", "red" if error else "yellow"),
+                    (f.contract, "cyan"),
+                    f"  {f.rule}{where}",
+                )
+            )
+            console.print(Text(f"    {f.message}", style="dim"))
     verdict = f"{errors} breaking change(s)" if errors else "no breaking changes"
     if not as_json:
         console.print(f"{verdict}; {len(findings) - errors} warning(s)")
