@@ -22,9 +22,15 @@ $(VENV)/.bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $@ $(VENV)/.core
 
+# The run, then the same refund.request 1.2.0 -> 2.0.0 change seen by the governance commands.
+DESK := --project examples/support-desk/seamline.toml
 demo: $(VENV)/.core
 	rm -f seamline-demo.db seamline-demo.db-wal seamline-demo.db-shm
 	$(BIN)/seamline demo --store seamline-demo.db
+	$(BIN)/seamline contracts check $(DESK)
+	$(BIN)/seamline can-i-deploy refunds@3.1.0 $(DESK)
+	$(BIN)/seamline audit $(DESK)
+	$(BIN)/seamline runbook $(DESK) --output seamline-demo-runbooks
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests bench

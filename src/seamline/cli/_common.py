@@ -16,6 +16,7 @@ from seamline.stores import SqliteStore
 __all__ = [
     "AppOption",
     "ProjectOption",
+    "RegistryAppOption",
     "StoreOption",
     "console",
     "load_registry",
@@ -45,6 +46,15 @@ AppOption = Annotated[
     ),
 ]
 
+RegistryAppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        envvar="SEAMLINE_APP",
+        help="module:attribute of your Registry (or a function returning one); overrides "
+        "[project] app in the project file.",
+    ),
+]
 ProjectOption = Annotated[
     Path,
     typer.Option(

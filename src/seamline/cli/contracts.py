@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from seamline.cli._common import AppOption, ProjectOption, console, open_project
+from seamline.cli._common import ProjectOption, RegistryAppOption, console, open_project
 from seamline.exceptions import ConfigurationError
 from seamline.governance import Snapshot
 from seamline.governance.check import Severity, check_contracts
@@ -23,7 +23,7 @@ _STAGE_STYLE = {"active": "green", "deprecated": "yellow", "retired": "red"}
 
 
 @app.command("list")
-def list_(project: ProjectOption = Path("seamline.toml"), app_: AppOption = None) -> None:
+def list_(project: ProjectOption = Path("seamline.toml"), app_: RegistryAppOption = None) -> None:
     """Every contract version with its owner, mode and place on the calendar."""
     snapshot = Snapshot.of(open_project(project, app_).registry)
     table = Table(title="Contracts", title_justify="left")
@@ -48,7 +48,7 @@ def list_(project: ProjectOption = Path("seamline.toml"), app_: AppOption = None
 @app.command()
 def export(
     project: ProjectOption = Path("seamline.toml"),
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
     output: Annotated[
         Path | None,
         typer.Option(help="Snapshot file (default: [project] export, seamline-registry.json)."),
@@ -86,7 +86,7 @@ def _write(path: Path, text: str) -> Path:
 @app.command()
 def check(
     project: ProjectOption = Path("seamline.toml"),
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
     against: Annotated[
         str | None,
         typer.Option(

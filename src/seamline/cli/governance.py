@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from rich.table import Table
 from rich.text import Text
 
-from seamline.cli._common import AppOption, ProjectOption, console, open_project
+from seamline.cli._common import ProjectOption, RegistryAppOption, console, open_project
 from seamline.contracts import Version
 from seamline.exceptions import ConfigurationError, VersionError
 from seamline.governance import deploy, impact_analysis, runbooks, scorecard
@@ -43,7 +43,7 @@ def impact(
         str, typer.Argument(metavar="CONTRACT@VERSION", help="e.g. refund.request@2.0.0")
     ],
     project: ProjectOption = _PROJECT,
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Who a contract version reaches, who it breaks, and whom to tell before changing it."""
@@ -129,7 +129,7 @@ def can_i_deploy(
         ),
     ] = None,
     project: ProjectOption = _PROJECT,
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Whether an agent version can go live next to the agents that are live (exit 1: no)."""
@@ -186,7 +186,7 @@ def audit(
         ),
     ] = None,
     project: ProjectOption = _PROJECT,
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every handoff seam against the production checklist (exit 1 under the threshold)."""
@@ -253,7 +253,7 @@ def runbook(
         typer.Option(help="Directory to write into (default: [project] runbooks, runbooks/)."),
     ] = None,
     project: ProjectOption = _PROJECT,
-    app_: AppOption = None,
+    app_: RegistryAppOption = None,
 ) -> None:
     """Write one Markdown runbook per handoff seam: owners, versions, failure policy, alerts."""
     loaded = open_project(project, app_)
