@@ -10,18 +10,21 @@ from seamline.agents import Agent, AgentCard, Context, Escalate, Finish, HandOff
 from seamline.contracts import (
     AgentRef,
     Budget,
+    Compatibility,
     Constraints,
     Contract,
     ContractRef,
     Envelope,
     FailurePolicy,
     Intent,
+    Migration,
     TaskItem,
     TaskState,
     TextContent,
     ToolOutput,
     Version,
     VersionRange,
+    migration,
 )
 from seamline.exceptions import (
     AgentError,
@@ -52,6 +55,7 @@ __all__ = [
     "AgentError",
     "AgentRef",
     "Budget",
+    "Compatibility",
     "ConfigurationError",
     "ConflictError",
     "Constraints",
@@ -70,6 +74,7 @@ __all__ = [
     "Intent",
     "Issue",
     "MemoryStore",
+    "Migration",
     "MissingExtraError",
     "NotFoundError",
     "Outcome",
@@ -92,4 +97,5 @@ __all__ = [
     "VersionRange",
     "__version__",
     "agent",
+    "migration",
 ]
