@@ -1,6 +1,13 @@
 """Contracts and envelopes: the schema-first layer. No I/O, nothing above it imported."""
 
-from seamline.contracts.compatibility import Compatibility
+from seamline.contracts.compatibility import (
+    Compatibility,
+    CompatibilityReport,
+    Finding,
+    Violation,
+    check_compatibility,
+    compare,
+)
 from seamline.contracts.contract import Contract, FailurePolicy, Lifecycle
 from seamline.contracts.envelope import (
     EXTERNAL,
@@ -31,6 +38,7 @@ __all__ = [
     "AudioContent",
     "Budget",
     "Compatibility",
+    "CompatibilityReport",
     "Constraints",
     "ContentBlock",
     "Contract",
@@ -38,6 +46,7 @@ __all__ = [
     "EmbeddedResource",
     "Envelope",
     "FailurePolicy",
+    "Finding",
     "ImageContent",
     "Intent",
     "Lifecycle",
@@ -51,7 +60,10 @@ __all__ = [
     "ToolOutput",
     "Version",
     "VersionRange",
+    "Violation",
+    "check_compatibility",
     "check_handoff",
+    "compare",
     "deprecation",
     "migration",
     "retirement",
