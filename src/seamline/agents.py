@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -25,6 +25,9 @@ from seamline.contracts import (
     VersionRange,
 )
 from seamline.exceptions import ConfigurationError, Issue
+
+if TYPE_CHECKING:
+    from seamline.memory import StepMemory
 
 __all__ = [
     "Agent",
@@ -94,6 +97,17 @@ class Context:
     feedback: tuple[Issue, ...] = ()
     """Why this agent's previous handoff was rejected; empty on a first attempt."""
     attempt: int = 1
+    step_memory: StepMemory | None = None
+
+    @property
+    def memory(self) -> StepMemory:
+        """This workflow's memory: put artifacts, get them by key, list, search, context."""
+        if self.step_memory is None:
+            raise ConfigurationError(
+                "this runtime keeps no memory: its store does not hold artifacts; run it on "
+                "a SqliteStore (or MemoryStore) to use ctx.memory"
+            )
+        return self.step_memory
 
     @property
     def intent(self) -> str:

@@ -55,8 +55,13 @@ class HandoffView:
 
     @property
     def envelope(self) -> Envelope:
-        """The envelope as it was proposed."""
+        """The envelope as it was proposed, sensitive values included (the runtime's copy)."""
         return Envelope.model_validate_json(self.envelope_json)
+
+    @property
+    def masked_envelope_json(self) -> str:
+        """The envelope with its sensitive values masked: what any view shows people."""
+        return self.envelope.masked().model_dump_json()
 
     @property
     def _header(self) -> dict[str, Any]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from random import getrandbits
+from typing import Any
 
-__all__ = ["new_id", "utcnow"]
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+__all__ = ["jsonable", "new_id", "utcnow"]
 
 
 def new_id() -> str:
@@ -29,3 +33,13 @@ _VARIANT = 0b10 << 62
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def jsonable(value: Any) -> Any:
+    """A pydantic model or plain value as JSON-compatible Python (ValueError if it is not)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    try:
+        return to_jsonable_python(value)
+    except Exception as error:  # pydantic_core raises a plain PydanticSerializationError
+        raise ValueError(str(error)) from None

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from chain_fixtures import ORDER, ORDER_1, chain
+from chain_fixtures import ORDER, ORDER_1, Order, chain
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from seamline import ContractDeprecationWarning, Registry, Runtime
+from seamline import (
+    Context,
+    ContractDeprecationWarning,
+    Finish,
+    Outcome,
+    Registry,
+    Runtime,
+    agent,
+)
 from seamline.demo import TICKETS, build_registry
 
 _exporter = InMemorySpanExporter()
@@ -69,3 +77,21 @@ def test_deprecated_version_and_upcast_are_span_events(exporter: InMemorySpanExp
     }
     assert span.attributes is not None
     assert span.attributes["seamline.handoff.contract"] == "refund.request@2.0.0"
+
+
+def test_memory_reads_link_to_the_reading_agents_span(exporter: InMemorySpanExporter) -> None:
+    """A read's audit row names the trace and the invoke_agent span it happened in."""
+    exporter.clear()
+
+    @agent(name="reader", version="1.0.0", owner="tests", accepts=[ORDER])
+    def reader(order: Order, ctx: Context) -> Outcome:
+        ctx.memory.put("note", "kept")
+        return Finish({"found": len(ctx.memory.search("kept"))})
+
+    runtime = Runtime(Registry(agents=[reader], contracts=[ORDER]))
+    result = anyio.run(lambda: runtime.run("reader", ORDER_1, intent="refund"))
+    assert runtime.memory is not None
+    (read,) = runtime.memory.reads(result.workflow_id)
+    span = next(s for s in exporter.get_finished_spans() if s.name == "invoke_agent reader")
+    assert read.trace_id == f"{span.context.trace_id:032x}"
+    assert read.span_id == f"{span.context.span_id:016x}"

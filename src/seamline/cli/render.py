@@ -1,4 +1,7 @@
-"""Readable pictures of the ledger: timelines, tables and panels built with rich."""
+"""Readable pictures of the ledger: timelines, tables and panels built with rich.
+
+Everything here is for people, so payloads and facts are shown masked (``Envelope.masked``).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from seamline.contracts import Envelope
 from seamline.ledger import HandoffStatus, HandoffView, Ledger
 from seamline.stores import DeadLetterRecord, Entry, WorkflowRecord, WorkflowStatus
 
@@ -178,7 +182,11 @@ def handoff_panel(view: HandoffView) -> Panel:
     for entry in view.entries:
         data = entry.data if entry.kind != "proposed" else "(envelope below)"
         history.add_row(str(entry.seq), entry.at.isoformat(), entry.kind, (data or "")[:120])
-    envelope = Syntax(json.dumps(json.loads(view.envelope_json), indent=2), "json", word_wrap=True)
+    envelope = Syntax(
+        json.dumps(json.loads(view.masked_envelope_json), indent=2, ensure_ascii=False),
+        "json",
+        word_wrap=True,
+    )
     title = Text.assemble(("handoff ", "bold"), view.id, "  ", _status(view.status))
     return Panel(Group(Text(view.route), history, envelope), title=title, title_align="left")
 
@@ -204,13 +212,13 @@ def dead_letter_panel(letter: DeadLetterRecord) -> Panel:
     for issue in _issues(letter.issues):
         issues.add_row(issue["path"], issue["message"], Text(issue["code"], style="dim"))
     path = Text(" ⇒ ".join(json.loads(letter.path)))
-    payload = json.loads(letter.envelope)["payload"]
+    payload = Envelope.model_validate_json(letter.envelope).masked().payload
     parts: list[RenderableType] = [
         Text.assemble(("reason  ", "bold"), letter.reason, ": ", letter.message),
         Text.assemble(("path    ", "bold"), path),
         issues,
         Text("payload", style="bold"),
-        Syntax(json.dumps(payload, indent=2), "json", word_wrap=True),
+        Syntax(json.dumps(payload, indent=2, ensure_ascii=False), "json", word_wrap=True),
     ]
     if letter.resolution:
         parts.append(Text.assemble(("resolved  ", "bold"), letter.resolution))

@@ -27,12 +27,14 @@ from seamline.contracts.envelope import (
     TextContent,
     ToolOutput,
 )
+from seamline.contracts.masking import MASK, mask_payload
 from seamline.contracts.migration import Migration, MigrationGraph, MigrationPath, migration
 from seamline.contracts.validation import Accepted, check_handoff, deprecation, retirement, upcast
 from seamline.contracts.version import Version, VersionRange
 
 __all__ = [
     "EXTERNAL",
+    "MASK",
     "Accepted",
     "AgentRef",
     "AudioContent",
@@ -65,6 +67,7 @@ __all__ = [
     "check_handoff",
     "compare",
     "deprecation",
+    "mask_payload",
     "migration",
     "retirement",
     "upcast",

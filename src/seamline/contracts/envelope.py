@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from seamline.contracts.masking import mask_payload
 from seamline.exceptions import Issue
 
 __all__ = [
@@ -266,6 +267,13 @@ class Envelope(BaseModel):
     source: AgentRef
     destination: AgentRef
     contract: ContractRef
+    sensitive: tuple[str, ...] = ()
+    """Payload fields (and tracked facts) to mask outside the receiver and its fallback.
+
+    Set by the runtime from the contract the envelope is validated against, plus sensitive
+    facts carried from earlier hops, so views mask without a registry. An envelope recorded
+    before this field existed reads as nothing sensitive.
+    """
     tasks: tuple[TaskItem, ...] = ()
     intent: Intent
     tool_outputs: tuple[ToolOutput, ...] = ()
@@ -276,3 +284,17 @@ class Envelope(BaseModel):
     hop: int = Field(ge=0)
     created_at: datetime
     payload: dict[str, Any]
+
+    def masked(self) -> Envelope:
+        """A copy fit for people and logs: sensitive payload values and facts read ``MASK``.
+
+        The receiver's own ``ctx.envelope`` stays unmasked; this one is for every other view.
+        """
+        if not self.sensitive:
+            return self
+        return self.model_copy(
+            update={
+                "payload": mask_payload(self.payload, self.sensitive),
+                "facts": mask_payload(self.facts, self.sensitive),
+            }
+        )

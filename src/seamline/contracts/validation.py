@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from seamline.contracts.contract import Contract, Lifecycle
 from seamline.contracts.envelope import Constraints, ContractRef, Envelope, intent_hash
+from seamline.contracts.masking import MASK
 from seamline.contracts.migration import MigrationPath
 from seamline.contracts.version import VersionRange
 from seamline.exceptions import Issue, VersionError
@@ -87,15 +88,18 @@ def check_handoff(
     new_facts = dict(facts)
     if payload is not None and contract.tracked:
         dumped = payload.model_dump(mode="json", include=set(contract.tracked))
+        # Issues reach senders, ledgers and terminals: a sensitive value is never quoted.
+        hidden = contract.sensitive.union(envelope.sensitive)
         for name in sorted(contract.tracked):
             if name not in dumped:
                 continue
             value = dumped[name]
             if name in facts and facts[name] != value and name not in contract.rewrites:
+                was, now = (MASK, MASK) if name in hidden else (repr(facts[name]), repr(value))
                 issues.append(
                     Issue(
                         f"payload.{name}",
-                        f"tracked fact changed from {facts[name]!r} to {value!r}; "
+                        f"tracked fact changed from {was} to {now}; "
                         "pass the value through exactly as received",
                         "fact_changed",
                     )

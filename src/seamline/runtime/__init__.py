@@ -19,9 +19,10 @@ from pydantic import BaseModel
 from seamline.contracts import Constraints, Envelope
 from seamline.exceptions import ConfigurationError, ConflictError
 from seamline.ledger import Ledger, fold
+from seamline.memory import Embedder, Memory
 from seamline.registry import Registry
 from seamline.runtime._engine import Engine, RunResult
-from seamline.stores import MemoryStore, Store, WorkflowStatus
+from seamline.stores import ArtifactStore, MemoryStore, Store, WorkflowStatus
 
 __all__ = ["RunResult", "Runtime"]
 
@@ -38,6 +39,8 @@ class Runtime:
             recorded with each workflow so ``seamline workflows resume`` can find the agents.
         max_hops: the default hop budget per workflow.
         bounces: consecutive A<->B handoffs without progress that count as ping-pong.
+        embedder: how memory search embeds text; the offline HashingEmbedder by default.
+        tenant: artifacts written with ``shared=True`` are visible to every workflow of it.
     """
 
     def __init__(
@@ -48,6 +51,8 @@ class Runtime:
         app: str | None = None,
         max_hops: int = 25,
         bounces: int = 4,
+        embedder: Embedder | None = None,
+        tenant: str | None = None,
     ) -> None:
         if max_hops < 1:
             raise ConfigurationError(f"max_hops must be at least 1, got {max_hops}")
@@ -58,7 +63,20 @@ class Runtime:
         self.store: Store = store if store is not None else MemoryStore()
         self.ledger = Ledger(self.store)
         """Read-only views of what happened (handoffs, workflows, dead letters)."""
-        self._engine = Engine(registry, self.store, app=app, max_hops=max_hops, bounces=bounces)
+        self.memory = (
+            Memory(self.store, embedder=embedder, tenant=tenant)
+            if isinstance(self.store, ArtifactStore)
+            else None
+        )
+        """Read access to the artifacts agents wrote; None when the store keeps no memory."""
+        self._engine = Engine(
+            registry,
+            self.store,
+            app=app,
+            max_hops=max_hops,
+            bounces=bounces,
+            memory=self.memory,
+        )
 
     async def run(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 
 import anyio.to_thread
 from pydantic import BaseModel, ValidationError
-from pydantic_core import to_json, to_jsonable_python
+from pydantic_core import to_json
 
 from seamline.agents import Agent, Context, Escalate, Finish, HandOff, Outcome
 from seamline.contracts import (
@@ -48,6 +48,7 @@ from seamline.exceptions import (
     StoreError,
 )
 from seamline.ledger import HandoffStatus, HandoffView, Ledger, fold
+from seamline.memory import Memory, StepMemory
 from seamline.registry import REJECTED_HANDOFF, Registry, RejectedHandoff, Route
 from seamline.runtime._loops import TRAIL_LENGTH, Hop, detect_loop, hop_of
 from seamline.stores import (
@@ -68,7 +69,7 @@ from seamline.tracing import (
     recording,
     workflow_span,
 )
-from seamline.types import new_id, utcnow
+from seamline.types import jsonable, new_id, utcnow
 
 __all__ = ["Engine", "RunResult"]
 
@@ -100,6 +101,8 @@ class _Cursor:
     delivered: int
     traced: bool = False
     """Whether spans are recorded for this run (asked once per run, see tracing.recording)."""
+    memory: StepMemory | None = None
+    """The running step's memory handle; its writes and reads go into the next commit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +173,18 @@ class Engine:
     """Runs handoff chains against a registry and a store."""
 
     def __init__(
-        self, registry: Registry, store: Store, *, app: str | None, max_hops: int, bounces: int
+        self,
+        registry: Registry,
+        store: Store,
+        *,
+        app: str | None,
+        max_hops: int,
+        bounces: int,
+        memory: Memory | None,
     ) -> None:
         self.registry = registry
         self.store = store
+        self.memory = memory
         self.ledger = Ledger(store)
         self.app = app
         self.max_hops = max_hops
@@ -211,24 +222,26 @@ class Engine:
             if c.name == name and accepted.admits(c.version)
         )
         try:
-            jsonable = _jsonable(payload)
+            data = jsonable(payload)
         except ValueError as error:
             raise HandoffValidationError(
                 contract=f"{name}@{version}",
                 issues=[Issue("payload", f"not JSON-serializable: {error}", "not_json")],
             ) from None
+        bound = self.registry.contract(name, version)
         return Envelope(
             handoff_id=new_id(),
             correlation_id=workflow_id or new_id(),
             source=EXTERNAL,
             destination=self._ref(receiver),
             contract=ContractRef(name=name, version=str(version)),
+            sensitive=_sensitive(bound),
             intent=Intent.of(intent),
             constraints=constraints,
-            fallback_owner=self.registry.contract(name, version).fallback_owner,
+            fallback_owner=bound.fallback_owner,
             hop=0,
             created_at=utcnow(),
-            payload=jsonable,
+            payload=data,
         )
 
     def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
@@ -360,8 +373,13 @@ class Engine:
     async def _invoke(
         self, agent: Agent, cursor: _Cursor, feedback: tuple[Issue, ...], attempt: int
     ) -> Outcome | _Fault:
-        context = Context(cursor.envelope, feedback, attempt)
         ref = self._ref(agent)
+        if self.memory is not None:
+            if cursor.memory is None:
+                cursor.memory = self.memory.step(cursor.envelope, ref.name, ref.version)
+            context = Context(cursor.envelope, feedback, attempt, cursor.memory)
+        else:
+            context = Context(cursor.envelope, feedback, attempt)
         with agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced):
             try:
                 outcome: object
@@ -386,7 +404,7 @@ class Engine:
     ) -> Envelope:
         previous = cursor.envelope
         try:
-            payload = _jsonable(outcome.payload)
+            payload = jsonable(outcome.payload)
         except ValueError as error:
             raise AgentError(f"{sender.name} sent a payload that is not JSON: {error}") from None
         contract = self.registry.contract(route.contract, route.version)
@@ -401,6 +419,8 @@ class Engine:
                     "source": self._ref(sender),
                     "destination": self._ref(self.registry.agent(route.receiver)),
                     "contract": ContractRef(name=route.contract, version=route.version),
+                    # A sensitive fact stays masked on later hops, whatever contract they use.
+                    "sensitive": _sensitive(contract, previous.facts.keys() & previous.sensitive),
                     "tasks": outcome.task_items() or previous.tasks,
                     "intent": previous.intent,
                     "tool_outputs": tuple(outcome.tool_outputs),
@@ -470,8 +490,10 @@ class Engine:
                 "steps": ", ".join(path.describe()),
             }
             checked.notes.append(("upcast", json.dumps(detail)))
-            checked.envelope = rewritten
             contract = self.registry.contract(name, path.target)
+            # Now under the target version: its sensitive fields join the sender's.
+            sensitive = _sensitive(contract, rewritten.sensitive)
+            checked.envelope = rewritten.model_copy(update={"sensitive": sensitive})
         checked.verdict = check_handoff(
             checked.envelope,
             contract,
@@ -480,6 +502,8 @@ class Engine:
             previous_constraints=previous.constraints if previous else None,
             facts=facts,
         )
+        if isinstance(checked.verdict, Accepted):
+            checked.envelope = _projected(checked.envelope, checked.verdict.payload)
         return checked
 
     def _check_next(self, cursor: _Cursor, envelope: Envelope, receiver: Agent) -> _Checked:
@@ -500,12 +524,15 @@ class Engine:
         letters: list[DeadLetterRecord] | None = None,
         resolved: list[DeadLetterUpdate] | None = None,
     ) -> None:
+        writes, reads = cursor.memory.drain() if cursor.memory is not None else ([], [])
         self.store.apply(
             Commit(
                 workflow=workflow,
                 entries=batch.entries,
                 dead_letters=letters or [],
                 dead_letter_updates=resolved or [],
+                artifacts=writes,
+                reads=reads,
             )
         )
         cursor.seq = batch.seq
@@ -547,6 +574,7 @@ class Engine:
         self._commit(cursor, batch)
         cursor.envelope = envelope
         cursor.payload = accepted.payload
+        cursor.memory = None  # the next receiver gets its own handle
         cursor.trail = [*cursor.trail[-(TRAIL_LENGTH - 1) :], hop]
         return cursor
 
@@ -559,6 +587,8 @@ class Engine:
         version and a replay walks the same upcast again.
         """
         now = utcnow()
+        if cursor.memory is not None:
+            cursor.memory.abandon()
         detail = _issues_json(checked.verdict if isinstance(checked.verdict, list) else [])
         batch = _Batch(cursor)
         batch.propose(envelope, checked.notes, now, verdict=("rejected", detail))
@@ -575,16 +605,13 @@ class Engine:
         issues: list[Issue],
     ) -> _Cursor | _End:
         """Sender feedback ran out: the fallback agent, else the dead-letter queue."""
+        if cursor.memory is not None:
+            cursor.memory.abandon()
         fallback = contract.policy.fallback_agent
         if fallback is not None:
-            wrapped = RejectedHandoff.build(
-                sender=str(envelope.source),
-                receiver=str(envelope.destination),
-                contract=str(envelope.contract),
-                payload=envelope.payload,
-                issues=issues,
+            routed = self._to_fallback(
+                cursor, delivered_at, fallback, envelope, issues, "completed"
             )
-            routed = self._to_fallback(cursor, delivered_at, fallback, wrapped, "completed")
             if routed is not None:
                 return routed
         fault = _Fault("validation", f"rejected by {contract.ref} after every feedback round")
@@ -597,15 +624,30 @@ class Engine:
         cursor: _Cursor,
         delivered_at: datetime,
         fallback: str,
-        wrapped: RejectedHandoff,
+        rejected: Envelope,
+        issues: list[Issue],
         inbound: str,
     ) -> _Cursor | _End | None:
+        """Hand ``rejected`` with its issues to the fallback agent; None if it cannot take it.
+
+        The fallback repairs the payload, so it receives the real values; the wrapper's
+        envelope marks them sensitive where they now sit (under ``payload``) for every view.
+        """
         if fallback == cursor.envelope.destination.name:
             return None  # the fallback itself failed; going round again would loop
+        wrapped = RejectedHandoff.build(
+            sender=str(rejected.source),
+            receiver=str(rejected.destination),
+            contract=str(rejected.contract),
+            payload=rejected.payload,
+            issues=issues,
+        )
         sender = self.registry.agent(cursor.envelope.destination.name)
         outcome = HandOff(to=fallback, payload=wrapped, contract=REJECTED_HANDOFF.name)
         route = Route(fallback, REJECTED_HANDOFF.name, str(REJECTED_HANDOFF.version))
         envelope = self._next_envelope(cursor, sender, route, outcome)
+        nested = (f"payload.{name}" for name in rejected.sensitive)
+        envelope = envelope.model_copy(update={"sensitive": (*envelope.sensitive, *nested)})
         checked = self._check_next(cursor, envelope, self.registry.agent(fallback))
         if not isinstance(checked.verdict, Accepted):
             return None
@@ -614,27 +656,25 @@ class Engine:
 
     def _fail(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _Cursor | _End:
         """The receiver failed: its contract's fallback agent, else dead-letter the handoff."""
+        if cursor.memory is not None:
+            cursor.memory.abandon()
         ref = cursor.envelope.contract
         try:
             fallback = self.registry.contract(ref.name, ref.version).policy.fallback_agent
         except RegistryError:
             fallback = None
         if fallback is not None:
-            wrapped = RejectedHandoff.build(
-                sender=str(cursor.envelope.source),
-                receiver=str(cursor.envelope.destination),
-                contract=str(ref),
-                payload=cursor.envelope.payload,
-                issues=[Issue("agent", fault.message, fault.code)],
+            issues = [Issue("agent", fault.message, fault.code)]
+            routed = self._to_fallback(
+                cursor, delivered_at, fallback, cursor.envelope, issues, "failed"
             )
-            routed = self._to_fallback(cursor, delivered_at, fallback, wrapped, "failed")
             if routed is not None:
                 return routed
         return self._dead_letter_inbound(cursor, delivered_at, fault)
 
     def _finish(self, cursor: _Cursor, delivered_at: datetime, outcome: Finish) -> _End:
         try:
-            result = _jsonable(outcome.result)
+            result = jsonable(outcome.result)
         except ValueError as error:
             fault = _Fault("bad_outcome", f"the final result is not JSON: {error}")
             return self._dead_letter_inbound(cursor, delivered_at, fault)
@@ -883,6 +923,11 @@ def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
     return [hop_of(view.envelope) for view in kept[-TRAIL_LENGTH:]]
 
 
+def _sensitive(contract: Contract[Any], carried: Iterable[str] = ()) -> tuple[str, ...]:
+    """What an envelope under ``contract`` masks: its sensitive fields and ``carried`` ones."""
+    return tuple(sorted(contract.sensitive.union(carried)))
+
+
 def _handoff_outcome(envelope: Envelope) -> str:
     outcome = {
         "kind": "handoff",
@@ -892,11 +937,14 @@ def _handoff_outcome(envelope: Envelope) -> str:
     return to_json(outcome).decode()
 
 
-def _jsonable(value: Any) -> Any:
-    """A pydantic model or plain value as JSON-compatible Python (ValueError if it is not)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    try:
-        return to_jsonable_python(value)
-    except Exception as error:  # pydantic_core raises a plain PydanticSerializationError
-        raise ValueError(str(error)) from None
+def _projected(envelope: Envelope, payload: BaseModel) -> Envelope:
+    """The envelope with only the payload fields the receiver's contract declares.
+
+    Minimum necessary context: whatever else a sender put in the payload is not handed on
+    (nor recorded as delivered); a rejected handoff keeps it, for diagnosis.
+    """
+    declared = type(payload).model_fields
+    if all(name in declared for name in envelope.payload):
+        return envelope
+    kept = {name: value for name, value in envelope.payload.items() if name in declared}
+    return envelope.model_copy(update={"payload": kept})

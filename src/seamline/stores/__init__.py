@@ -1,11 +1,15 @@
 """Where the ledger lives: the Store protocol, SQLite (default) and in-memory backends."""
 
 from seamline.stores.base import (
+    ArtifactQuery,
+    ArtifactRecord,
+    ArtifactStore,
     Commit,
     DeadLetterRecord,
     DeadLetterStatus,
     DeadLetterUpdate,
     Entry,
+    ReadRecord,
     Store,
     WorkflowRecord,
     WorkflowStatus,
@@ -14,12 +18,16 @@ from seamline.stores.memory import MemoryStore
 from seamline.stores.sqlite import SqliteStore
 
 __all__ = [
+    "ArtifactQuery",
+    "ArtifactRecord",
+    "ArtifactStore",
     "Commit",
     "DeadLetterRecord",
     "DeadLetterStatus",
     "DeadLetterUpdate",
     "Entry",
     "MemoryStore",
+    "ReadRecord",
     "SqliteStore",
     "Store",
     "WorkflowRecord",

@@ -26,17 +26,22 @@ Notes:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "ArtifactQuery",
+    "ArtifactRecord",
+    "ArtifactStore",
     "Commit",
     "DeadLetterRecord",
     "DeadLetterStatus",
     "DeadLetterUpdate",
     "Entry",
+    "ReadRecord",
     "Store",
     "WorkflowRecord",
     "WorkflowStatus",
@@ -123,6 +128,76 @@ class DeadLetterUpdate:
     resolution: str
 
 
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """One immutable version of a memory artifact, with where it came from."""
+
+    id: str
+    correlation_id: str
+    tenant: str | None
+    """Set when the artifact may be read by other workflows of the same tenant."""
+    key: str
+    version: int
+    """1 for the first write of ``key`` in the workflow, then 2, 3, ...: never overwritten."""
+    kind: str
+    value: str
+    """The value as JSON text."""
+    text: str
+    """What lexical and semantic search index."""
+    producer: str
+    producer_version: str
+    step: int
+    """The hop of the handoff whose receiver wrote it."""
+    handoff_id: str
+    contract: str
+    created_at: datetime
+    embedder: str | None = None
+    vector: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRecord:
+    """One memory read: who asked what, what they got, linked to the handoff and its span."""
+
+    id: str
+    correlation_id: str
+    handoff_id: str
+    agent: str
+    agent_version: str
+    operation: str
+    """``get``, ``list``, ``search`` or ``context``."""
+    query: str
+    """The request as JSON (key, filter or search text)."""
+    returned: str
+    """JSON list of the artifact ids handed back, in order."""
+    at: datetime
+    trace_id: str | None = None
+    span_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactQuery:
+    """Structured filters over one workflow's artifacts (and its tenant's shared ones).
+
+    ``fields`` compares JSON values inside the artifact's value: ``("order.status",
+    "delivered")`` matches ``{"order": {"status": "delivered"}}``. Paths are validated by
+    the memory layer and passed to the store as parameters, never spliced into SQL.
+    """
+
+    correlation_id: str
+    tenant: str | None = None
+    key: str | None = None
+    kind: str | None = None
+    producer: str | None = None
+    step: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    fields: tuple[tuple[str, str | int | float | bool | None], ...] = ()
+    latest: bool = True
+    """Only the newest version of each key."""
+    limit: int = 100
+
+
 @dataclass(slots=True)
 class Commit:
     """Everything one atomic ledger write changes."""
@@ -132,6 +207,9 @@ class Commit:
     entries: list[Entry] = field(default_factory=list)
     dead_letters: list[DeadLetterRecord] = field(default_factory=list)
     dead_letter_updates: list[DeadLetterUpdate] = field(default_factory=list)
+    artifacts: list[ArtifactRecord] = field(default_factory=list)
+    """Artifacts the step wrote: recorded with the step or not at all."""
+    reads: list[ReadRecord] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -170,4 +248,41 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
+        ...
+
+
+@runtime_checkable
+class ArtifactStore(Store, Protocol):
+    """A Store that also keeps memory: artifacts, their search index and the read audit.
+
+    Artifacts and reads are written through :class:`Commit` (with the step that produced
+    them); these are the read side.
+    """
+
+    def artifacts(self, query: ArtifactQuery) -> list[ArtifactRecord]:
+        """Artifacts matching ``query``, newest first."""
+        ...
+
+    def artifacts_by_seq(self, seqs: Sequence[int]) -> dict[int, ArtifactRecord]:
+        """Artifacts by row number."""
+        ...
+
+    def next_version(self, correlation_id: str, key: str) -> int:
+        """The version the next write of ``key`` in this workflow gets."""
+        ...
+
+    def lexical_search(
+        self, correlation_id: str, tenant: str | None, match: str, limit: int
+    ) -> list[tuple[int, float]]:
+        """``(row, score)`` best first for a safe full-text expression."""
+        ...
+
+    def artifact_vectors(
+        self, correlation_id: str, tenant: str | None, after: int
+    ) -> list[tuple[int, str, bytes]]:
+        """``(row, embedder, vector)`` written after row ``after``."""
+        ...
+
+    def reads(self, correlation_id: str, *, agent: str | None = None) -> list[ReadRecord]:
+        """The read audit of one workflow."""
         ...

@@ -19,17 +19,21 @@ from typing import Any, Literal
 
 from seamline.exceptions import ConflictError, StoreCorruptError, StoreError
 from seamline.stores.base import (
+    ArtifactQuery,
+    ArtifactRecord,
     Commit,
     DeadLetterRecord,
     DeadLetterStatus,
     Entry,
+    ReadRecord,
     WorkflowRecord,
     WorkflowStatus,
 )
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: ledger, workflows, dead letters. 2: adds memory (artifacts, their index, reads)."""
 
 # Every page a commit touches is written to the WAL, and on a small VM each one costs
 # ~10us. So the log is clustered by (correlation_id, seq) (a workflow's rows share pages)
@@ -55,6 +59,31 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     message TEXT NOT NULL, issues TEXT NOT NULL, envelope TEXT NOT NULL, path TEXT NOT NULL,
     status TEXT NOT NULL, created_at TEXT NOT NULL, resolved_at TEXT, resolution TEXT);
 CREATE INDEX IF NOT EXISTS dead_letters_by_status ON dead_letters (status, id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, correlation_id TEXT NOT NULL,
+    tenant TEXT, key TEXT NOT NULL, version INTEGER NOT NULL, kind TEXT NOT NULL,
+    value TEXT NOT NULL, text TEXT NOT NULL, producer TEXT NOT NULL,
+    producer_version TEXT NOT NULL, step INTEGER NOT NULL, handoff_id TEXT NOT NULL,
+    contract TEXT NOT NULL, created_at TEXT NOT NULL, embedder TEXT, vector BLOB,
+    UNIQUE (correlation_id, key, version));
+CREATE INDEX IF NOT EXISTS artifacts_by_tenant ON artifacts (tenant, key) WHERE tenant IS NOT NULL;
+CREATE VIRTUAL TABLE IF NOT EXISTS artifacts_fts USING fts5(
+    text, content='artifacts', content_rowid='seq', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS artifacts_indexed AFTER INSERT ON artifacts
+    BEGIN INSERT INTO artifacts_fts (rowid, text) VALUES (new.seq, new.text); END;
+CREATE TRIGGER IF NOT EXISTS artifacts_no_update BEFORE UPDATE ON artifacts
+    BEGIN SELECT RAISE(ABORT, 'artifacts are append-only: write a new version'); END;
+CREATE TRIGGER IF NOT EXISTS artifacts_no_delete BEFORE DELETE ON artifacts
+    BEGIN SELECT RAISE(ABORT, 'artifacts are append-only'); END;
+CREATE TABLE IF NOT EXISTS memory_reads (
+    id TEXT PRIMARY KEY, correlation_id TEXT NOT NULL, handoff_id TEXT NOT NULL,
+    agent TEXT NOT NULL, agent_version TEXT NOT NULL, operation TEXT NOT NULL,
+    query TEXT NOT NULL, returned TEXT NOT NULL, at TEXT NOT NULL, trace_id TEXT, span_id TEXT);
+CREATE INDEX IF NOT EXISTS memory_reads_by_workflow ON memory_reads (correlation_id, id);
+CREATE TRIGGER IF NOT EXISTS memory_reads_no_update BEFORE UPDATE ON memory_reads
+    BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS memory_reads_no_delete BEFORE DELETE ON memory_reads
+    BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END;
 """
 
 _UPSERT_WORKFLOW = """
@@ -70,6 +99,16 @@ _INSERT_ENTRY = (
 _INSERT_DEAD_LETTER = """
 INSERT INTO dead_letters (id, correlation_id, reason, message, issues, envelope, path, status,
     created_at, resolved_at, resolution)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_ARTIFACT = """
+INSERT INTO artifacts (id, correlation_id, tenant, key, version, kind, value, text, producer,
+    producer_version, step, handoff_id, contract, created_at, embedder, vector)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_READ = """
+INSERT INTO memory_reads (id, correlation_id, handoff_id, agent, agent_version, operation, query,
+    returned, at, trace_id, span_id)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _RESOLVE_DEAD_LETTER = """
@@ -230,6 +269,51 @@ class SqliteStore:
                             for d in commit.dead_letters
                         ],
                     )
+                if commit.artifacts:
+                    db.executemany(
+                        _INSERT_ARTIFACT,
+                        [
+                            (
+                                a.id,
+                                a.correlation_id,
+                                a.tenant,
+                                a.key,
+                                a.version,
+                                a.kind,
+                                a.value,
+                                a.text,
+                                a.producer,
+                                a.producer_version,
+                                a.step,
+                                a.handoff_id,
+                                a.contract,
+                                _ts(a.created_at),
+                                a.embedder,
+                                a.vector,
+                            )
+                            for a in commit.artifacts
+                        ],
+                    )
+                if commit.reads:
+                    db.executemany(
+                        _INSERT_READ,
+                        [
+                            (
+                                r.id,
+                                r.correlation_id,
+                                r.handoff_id,
+                                r.agent,
+                                r.agent_version,
+                                r.operation,
+                                r.query,
+                                r.returned,
+                                _ts(r.at),
+                                r.trace_id,
+                                r.span_id,
+                            )
+                            for r in commit.reads
+                        ],
+                    )
                 for u in commit.dead_letter_updates:
                     cursor = db.execute(
                         _RESOLVE_DEAD_LETTER, (u.status, _ts(u.at), u.resolution, u.id)
@@ -314,6 +398,115 @@ class SqliteStore:
         )
         return [_dead_letter(row) for row in rows]
 
+    # -- memory ------------------------------------------------------------------------------
+
+    def artifacts(self, query: ArtifactQuery) -> list[ArtifactRecord]:
+        """Artifacts matching ``query``, newest first."""
+        clauses, params = _scope(query.correlation_id, query.tenant)
+        exact: tuple[tuple[str, str | int | None], ...] = (
+            ("key", query.key),
+            ("kind", query.kind),
+            ("producer", query.producer),
+            ("step", query.step),
+        )
+        for column, wanted in exact:
+            if wanted is not None:
+                clauses.append(f"{column} = ?")
+                params.append(wanted)
+        if query.since is not None:
+            clauses.append("created_at >= ?")
+            params.append(_ts(query.since))
+        if query.until is not None:
+            clauses.append("created_at <= ?")
+            params.append(_ts(query.until))
+        for path, value in query.fields:
+            # json_extract returns SQL values; JSON true/false come back as 1/0.
+            clauses.append("json_extract(value, ?) IS ?")
+            params.extend((f"$.{path}", int(value) if isinstance(value, bool) else value))
+        if query.latest:
+            clauses.append(
+                "version = (SELECT max(version) FROM artifacts AS newer WHERE "
+                "newer.correlation_id = artifacts.correlation_id AND newer.key = artifacts.key)"
+            )
+        rows = self._query(
+            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE {' AND '.join(clauses)} "
+            "ORDER BY seq DESC LIMIT ?",
+            (*params, query.limit),
+        )
+        return [_artifact(row) for row in rows]
+
+    def artifacts_by_seq(self, seqs: Sequence[int]) -> dict[int, ArtifactRecord]:
+        """Artifacts by their row number (search results come back as row numbers)."""
+        if not seqs:
+            return {}
+        marks = ", ".join("?" * len(seqs))
+        rows = self._query(
+            f"SELECT seq, {_ARTIFACT_COLUMNS} FROM artifacts WHERE seq IN ({marks})", seqs
+        )
+        return {row[0]: _artifact(row[1:]) for row in rows}
+
+    def next_version(self, correlation_id: str, key: str) -> int:
+        """The version the next write of ``key`` in this workflow gets."""
+        rows = self._query(
+            "SELECT max(version) FROM artifacts WHERE correlation_id = ? AND key = ?",
+            (correlation_id, key),
+        )
+        return int(rows[0][0] or 0) + 1
+
+    def lexical_search(
+        self, correlation_id: str, tenant: str | None, match: str, limit: int
+    ) -> list[tuple[int, float]]:
+        """``(seq, bm25)`` best first; ``match`` must already be a safe FTS5 expression."""
+        clauses, params = _scope(correlation_id, tenant, table="a")
+        return [
+            (int(seq), float(score))
+            for seq, score in self._query(
+                "SELECT a.seq, bm25(artifacts_fts) AS score FROM artifacts_fts "
+                "JOIN artifacts AS a ON a.seq = artifacts_fts.rowid "
+                f"WHERE artifacts_fts MATCH ? AND {' AND '.join(clauses)} "
+                "ORDER BY score, a.seq DESC LIMIT ?",
+                (match, *params, limit),
+            )
+        ]
+
+    def artifact_vectors(
+        self, correlation_id: str, tenant: str | None, after: int
+    ) -> list[tuple[int, str, bytes]]:
+        """``(seq, embedder, vector)`` of artifacts written after row ``after``."""
+        clauses, params = _scope(correlation_id, tenant)
+        rows = self._query(
+            f"SELECT seq, embedder, vector FROM artifacts WHERE seq > ? AND vector IS NOT NULL "
+            f"AND {' AND '.join(clauses)} ORDER BY seq",
+            (after, *params),
+        )
+        return [(int(seq), str(name), bytes(blob)) for seq, name, blob in rows]
+
+    def reads(self, correlation_id: str, *, agent: str | None = None) -> list[ReadRecord]:
+        """The read audit of one workflow, in order."""
+        where, params = "correlation_id = ?", [correlation_id]
+        if agent is not None:
+            where += " AND agent = ?"
+            params.append(agent)
+        rows = self._query(
+            f"SELECT {_READ_COLUMNS} FROM memory_reads WHERE {where} ORDER BY rowid", params
+        )
+        return [
+            ReadRecord(
+                id=r[0],
+                correlation_id=r[1],
+                handoff_id=r[2],
+                agent=r[3],
+                agent_version=r[4],
+                operation=r[5],
+                query=r[6],
+                returned=r[7],
+                at=_dt(r[8]),
+                trace_id=r[9],
+                span_id=r[10],
+            )
+            for r in rows
+        ]
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
@@ -335,6 +528,46 @@ _DEAD_LETTER_COLUMNS = (
     "id, correlation_id, reason, message, issues, envelope, path, status, created_at, "
     "resolved_at, resolution"
 )
+
+
+_ARTIFACT_COLUMNS = (
+    "id, correlation_id, tenant, key, version, kind, value, text, producer, producer_version, "
+    "step, handoff_id, contract, created_at, embedder, vector"
+)
+_READ_COLUMNS = (
+    "id, correlation_id, handoff_id, agent, agent_version, operation, query, returned, at, "
+    "trace_id, span_id"
+)
+
+
+def _scope(
+    correlation_id: str, tenant: str | None, *, table: str = "artifacts"
+) -> tuple[list[str], list[Any]]:
+    """The workflow's own artifacts, plus those its tenant shares."""
+    if tenant is None:
+        return [f"{table}.correlation_id = ?"], [correlation_id]
+    return [f"({table}.correlation_id = ? OR {table}.tenant = ?)"], [correlation_id, tenant]
+
+
+def _artifact(r: Sequence[Any]) -> ArtifactRecord:
+    return ArtifactRecord(
+        id=r[0],
+        correlation_id=r[1],
+        tenant=r[2],
+        key=r[3],
+        version=r[4],
+        kind=r[5],
+        value=r[6],
+        text=r[7],
+        producer=r[8],
+        producer_version=r[9],
+        step=r[10],
+        handoff_id=r[11],
+        contract=r[12],
+        created_at=_dt(r[13]),
+        embedder=r[14],
+        vector=r[15],
+    )
 
 
 def _workflow(r: tuple[Any, ...]) -> WorkflowRecord:

@@ -1,0 +1,130 @@
+"""Lexical, semantic and hybrid search over a workflow's artifacts.
+
+Lexical search is SQLite FTS5 ranked by BM25; semantic search is cosine similarity over the
+embedder's vectors, held in an in-process index per workflow scope and topped up from the
+store as artifacts arrive; hybrid fuses both rankings by reciprocal rank fusion, so neither
+score scale has to be calibrated against the other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from seamline.exceptions import ConfigurationError
+from seamline.memory.artifact import Artifact
+from seamline.memory.embedder import Embedder
+from seamline.memory.fusion import reciprocal_rank_fusion
+from seamline.memory.vectors import VectorIndex, from_blobs
+from seamline.stores import ArtifactStore
+
+__all__ = ["Hit", "SearchMode", "Searcher", "fts_query"]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_TERMS = 32
+_POOL = 50
+"""How many candidates each ranking contributes before fusion."""
+
+
+class SearchMode(StrEnum):
+    """Which ranking(s) a search uses."""
+
+    HYBRID = "hybrid"
+    LEXICAL = "lexical"
+    SEMANTIC = "semantic"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result, with the ranks that produced its score."""
+
+    artifact: Artifact
+    score: float
+    lexical_rank: int | None
+    semantic_rank: int | None
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 expression from free text: its words, each quoted, OR-ed.
+
+    Users type words, not FTS5 syntax; quoting every token means ``NEAR``, ``*``, ``:`` or
+    an unbalanced quote is searched for as text instead of being executed as syntax.
+    """
+    words = _WORD.findall(text)[:_MAX_TERMS]
+    if not words:
+        raise ConfigurationError(f"search text {text!r} has no words to look for; pass some words")
+    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+class Searcher:
+    """Runs searches against one store with one embedder, caching vectors per scope."""
+
+    def __init__(self, store: ArtifactStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._indexes: dict[tuple[str, str | None], tuple[VectorIndex, int]] = {}
+
+    def search(
+        self,
+        correlation_id: str,
+        tenant: str | None,
+        text: str,
+        *,
+        mode: SearchMode = SearchMode.HYBRID,
+        limit: int = 10,
+    ) -> list[Hit]:
+        """The best ``limit`` artifacts for ``text``, best first."""
+        if not 1 <= limit <= 100:
+            raise ConfigurationError(f"search limit must be between 1 and 100, got {limit}")
+        mode = SearchMode(mode)
+        lexical: list[int] = []
+        semantic: list[int] = []
+        if mode is not SearchMode.SEMANTIC:
+            match = fts_query(text)
+            pool = _POOL if mode is SearchMode.HYBRID else limit
+            ranked = self.store.lexical_search(correlation_id, tenant, match, pool)
+            lexical = [seq for seq, _ in ranked]
+        if mode is not SearchMode.LEXICAL:
+            if not text.strip():
+                raise ConfigurationError("search text is empty; pass some words")
+            index = self._index(correlation_id, tenant)
+            query = self.embedder.embed([text])[0]
+            pool = _POOL if mode is SearchMode.HYBRID else limit
+            semantic = [seq for seq, _ in index.search(query, pool)] if len(index) else []
+        fused = reciprocal_rank_fusion([r for r in (lexical, semantic) if r])
+        found = self.store.artifacts_by_seq([seq for seq, _ in fused])
+        lexical_rank = {seq: rank for rank, seq in enumerate(lexical, start=1)}
+        semantic_rank = {seq: rank for rank, seq in enumerate(semantic, start=1)}
+        hits: list[Hit] = []
+        keys: set[tuple[str, str]] = set()
+        for seq, score in fused:
+            record = found[seq]
+            # One hit per key: the version that matched best (usually the newest).
+            if (record.correlation_id, record.key) in keys:
+                continue
+            keys.add((record.correlation_id, record.key))
+            hits.append(
+                Hit(Artifact.of(record), score, lexical_rank.get(seq), semantic_rank.get(seq))
+            )
+            if len(hits) == limit:
+                break
+        return hits
+
+    def _index(self, correlation_id: str, tenant: str | None) -> VectorIndex:
+        """The scope's vector index, topped up with artifacts written since last time."""
+        scope = (correlation_id, tenant)
+        index, seen = self._indexes.get(scope) or (VectorIndex(self.embedder.dim), 0)
+        rows = self.store.artifact_vectors(correlation_id, tenant, seen)
+        foreign = {name for _, name, _ in rows if name != self.embedder.name}
+        if foreign:
+            raise ConfigurationError(
+                f"artifacts of this workflow were embedded with {sorted(foreign)}, not "
+                f"{self.embedder.name}; search with the embedder they were written with"
+            )
+        if rows:
+            vectors = from_blobs([blob for _, _, blob in rows], self.embedder.dim)
+            index.add([seq for seq, _, _ in rows], vectors)
+            seen = rows[-1][0]
+        self._indexes[scope] = (index, seen)
+        return index
