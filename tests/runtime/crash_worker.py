@@ -1,7 +1,9 @@
 """A runtime process for the crash test: ``start N`` workflows, or ``resume`` them all.
 
 Each agent appends "workflow step" to a log file (flushed to disk) before it returns, so the
-test can tell exactly which steps ran, and how often, across a SIGKILL.
+test can tell exactly which steps ran, and how often, across a SIGKILL. Each also reads the
+previous step's memory artifact and writes its own, so the test can check that memory is
+recorded exactly once per committed step too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def _step(index: int, log: Path) -> Agent:
             out.write(f"{ctx.envelope.correlation_id} {index}\n")
             out.flush()
             os.fsync(out.fileno())
+        if index:  # read what the previous step remembered, as a real agent would
+            ctx.memory.get(f"step-{index - 1}")
+        ctx.memory.put(f"step-{index}", {"step": index, "order": order.order_id})
         time.sleep(0.01)
         if index == STEPS - 1:
             return Finish({"steps": order.step})

@@ -14,6 +14,7 @@ import pytest
 
 from seamline import SqliteStore
 from seamline.ledger import fold
+from seamline.memory import Memory
 from seamline.stores import WorkflowStatus
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -78,8 +79,14 @@ def test_sigkill_mid_chain_then_resume_commits_every_step_exactly_once(
     assert started, "the first workflow must have been recorded before the kill"
 
     store = SqliteStore(db)
+    memory = Memory(store)
     for workflow in store.list_workflows(limit=100):
         assert workflow.status is WorkflowStatus.COMPLETED, workflow.id
+        # One artifact version per step: a step re-run after the kill wrote nothing twice.
+        artifacts = memory.list(workflow.id, {"all_versions": True})
+        assert sorted((a.key, a.version) for a in artifacts) == [
+            (f"step-{i}", 1) for i in range(STEPS)
+        ]
         entries = store.entries(correlation_id=workflow.id)
         views = fold(entries)
         assert len(views) == STEPS
