@@ -220,11 +220,16 @@ def intake(ticket: Ticket, ctx: Context) -> Outcome:
     value = _ORDERS.get(order_id)
     if value is None:
         return Escalate(reason=f"no order {order_id} for customer {ticket.customer_id}")
+    record = {"order_id": order_id, "value": str(value), "currency": "USD", "status": "delivered"}
     lookup = ToolOutput(
         tool="orders.lookup",
         content=(TextContent(text=f"{order_id}: {value} USD, delivered"),),
-        structuredContent={"order_id": order_id, "value": str(value), "currency": "USD"},
+        structuredContent=record,
     )
+    # Remember the exact order record and the customer's words: later agents look them up
+    # instead of relying on a summary passed along the chain.
+    ctx.memory.put("order", record, kind="tool_output")
+    ctx.memory.put("ticket", {"channel": ticket.channel, "message": ticket.message})
     words = ticket.message.lower()
     category = "refund" if "refund" in words or "money back" in words else "other"
     return HandOff(
@@ -284,13 +289,18 @@ def triage(case: SupportCase, ctx: Context) -> Outcome:
     emits=[FULFILLMENT], capabilities=("refunds",),
 )  # fmt: skip
 def refunds(request: RefundRequestV2, ctx: Context) -> Outcome:
-    """Approve refunds within the auto-approval limit; escalate the rest."""
+    """Check the refund against the order on record; approve within the limit, else escalate."""
     money = request.refund
+    order = ctx.memory.get("order").value  # the exact record intake looked up
+    if money.value > Decimal(order["value"]) or order["status"] != "delivered":
+        return Escalate(reason=f"refund of {money.value} does not match order {order}")
     if money.value > _AUTO_APPROVE_LIMIT:
         return Escalate(
             reason=f"refund of {money.value} {money.currency} exceeds the "
             f"{_AUTO_APPROVE_LIMIT} auto-approval limit"
         )
+    decision = {"approved": str(money.value), "currency": money.currency, "reason": request.reason}
+    ctx.memory.put("refund_decision", decision, kind="decision")
     return HandOff(
         to="fulfillment",
         payload=FulfillmentOrder(
@@ -308,13 +318,17 @@ def refunds(request: RefundRequestV2, ctx: Context) -> Outcome:
     capabilities=("fulfillment",),
 )  # fmt: skip
 def fulfillment(order: FulfillmentOrder, ctx: Context) -> Outcome:
-    """Issue the refund and, where needed, a return label."""
+    """Issue the refund and, where needed, a return label quoting the customer's words."""
+    # Only what this step needs, within a budget: the decision and the ticket, by key.
+    context = ctx.memory.context(keys=["refund_decision", "ticket"], max_bytes=2_000)
+    remembered = {item.name: item.value for item in context.items}
     return Finish(
         {
             "order_id": order.order_id,
             "refund_id": order.refund_id,
             "refunded": f"{order.amount} {order.currency}",
             "return_label": order.return_label,
+            "label_note": remembered["ticket"]["message"] if order.return_label else None,
         }
     )
 
