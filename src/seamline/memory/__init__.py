@@ -32,7 +32,7 @@ from seamline.memory.artifact import (
 )
 from seamline.memory.artifact import check_key as _check_key
 from seamline.memory.context import AssembledContext, ContextItem, assemble, estimate_tokens
-from seamline.memory.embedder import Embedder, HashingEmbedder
+from seamline.memory.embedder import Embedder, HashingEmbedder, SentenceEmbedder
 from seamline.memory.search import Hit, Searcher, SearchMode
 from seamline.memory.vectors import to_blob
 from seamline.stores import ArtifactQuery, ArtifactRecord, ArtifactStore, ReadRecord
@@ -52,6 +52,7 @@ __all__ = [
     "Hit",
     "Memory",
     "SearchMode",
+    "SentenceEmbedder",
     "StepMemory",
     "estimate_tokens",
 ]
