@@ -69,13 +69,18 @@ class Memory:
         self.tenant = tenant
         """Artifacts written with ``shared=True`` are visible to every workflow of it."""
         self._searcher = Searcher(store, self.embedder)
+        self._known: set[str] = set()
 
     def _workflow(self, correlation_id: str) -> None:
+        # Workflows are never deleted, so one that existed once needs no second look.
+        if correlation_id in self._known:
+            return
         if self.store.get_workflow(correlation_id) is None:
             raise NotFoundError(
                 f"no workflow {correlation_id!r} in the ledger, so no memory either; list "
                 "workflows with `seamline workflows list`"
             )
+        self._known.add(correlation_id)
 
     def get(self, correlation_id: str, key: str, *, version: int | None = None) -> Artifact:
         """The newest version of ``key`` (or ``version``)."""
