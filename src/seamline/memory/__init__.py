@@ -85,12 +85,11 @@ class Memory:
     def get(self, correlation_id: str, key: str, *, version: int | None = None) -> Artifact:
         """The newest version of ``key`` (or ``version``)."""
         self._workflow(correlation_id)
-        query = ArtifactQuery(
-            correlation_id, self.tenant, key=_check_key(key), latest=version is None, limit=1000
+        record = self.store.artifact(
+            correlation_id, _check_key(key), version=version, tenant=self.tenant
         )
-        for record in self.store.artifacts(query):
-            if version is None or record.version == version:
-                return Artifact.of(record)
+        if record is not None:
+            return Artifact.of(record)
         which = f"version {version} of " if version is not None else ""
         raise NotFoundError(
             f"no {which}memory key {key!r} in workflow {correlation_id}; list the keys with "

@@ -52,8 +52,8 @@ class Artifact(BaseModel):
 
     @classmethod
     def of(cls, record: ArtifactRecord) -> Artifact:
-        """Decode a stored row."""
-        return cls(
+        """Decode a stored row (trusted: the store only holds what put() validated)."""
+        return cls.model_construct(
             id=record.id,
             correlation_id=record.correlation_id,
             tenant=record.tenant,

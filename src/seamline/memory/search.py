@@ -19,12 +19,16 @@ from seamline.memory.fusion import reciprocal_rank_fusion
 from seamline.memory.vectors import VectorIndex, from_blobs
 from seamline.stores import ArtifactStore
 
-__all__ = ["Hit", "SearchMode", "Searcher", "fts_query"]
+__all__ = ["COMMON", "Hit", "SearchMode", "Searcher", "fts_query"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_TERMS = 32
 _POOL = 50
 """How many candidates each ranking contributes before fusion."""
+COMMON = 0.05
+"""A word in more than this share of all artifacts is too common to narrow a search."""
+_LARGE = 1_000
+"""Below this many artifacts every word is kept: scoring them all is cheap."""
 
 
 class SearchMode(StrEnum):
@@ -45,16 +49,24 @@ class Hit:
     semantic_rank: int | None
 
 
-def fts_query(text: str) -> str:
-    """A safe FTS5 expression from free text: its words, each quoted, OR-ed.
+def fts_query(text: str, operator: str = "OR") -> str:
+    """A safe FTS5 expression from free text: its words, each quoted, joined by ``operator``.
 
     Users type words, not FTS5 syntax; quoting every token means ``NEAR``, ``*``, ``:`` or
     an unbalanced quote is searched for as text instead of being executed as syntax.
     """
-    words = _WORD.findall(text)[:_MAX_TERMS]
+    return _expression(_words(text), operator)
+
+
+def _words(text: str) -> list[str]:
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))[:_MAX_TERMS]
     if not words:
         raise ConfigurationError(f"search text {text!r} has no words to look for; pass some words")
-    return " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return words
+
+
+def _expression(words: list[str], operator: str) -> str:
+    return f" {operator} ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 class Searcher:
@@ -81,10 +93,8 @@ class Searcher:
         lexical: list[int] = []
         semantic: list[int] = []
         if mode is not SearchMode.SEMANTIC:
-            match = fts_query(text)
             pool = _POOL if mode is SearchMode.HYBRID else limit
-            ranked = self.store.lexical_search(correlation_id, tenant, match, pool)
-            lexical = [seq for seq, _ in ranked]
+            lexical = self.lexical(correlation_id, tenant, text, pool, enough=limit)
         if mode is not SearchMode.LEXICAL:
             if not text.strip():
                 raise ConfigurationError("search text is empty; pass some words")
@@ -110,6 +120,33 @@ class Searcher:
             if len(hits) == limit:
                 break
         return hits
+
+    def lexical(
+        self, correlation_id: str, tenant: str | None, text: str, pool: int, *, enough: int = 10
+    ) -> list[int]:
+        """Up to ``pool`` artifacts by BM25: those holding every distinctive word first, then
+        (if fewer than ``enough`` do) those holding any of them.
+
+        In a large store, words found in more than :data:`COMMON` of all artifacts are left
+        out of the match: their BM25 weight is near zero, yet scoring them means scoring
+        most of the store ("order" in an order desk). If every word is that common, the two
+        rarest are used.
+        Matching all words first is what people expect of a search box.
+        """
+        rare = words = _words(text)
+        total, holding = self.store.term_documents(words)
+        if total >= _LARGE:
+            rare = [word for word in words if holding.get(word, 0) <= total * COMMON]
+            if not rare:
+                rare = sorted(words, key=lambda word: holding.get(word, 0))[:2]
+        store = self.store
+        match_all = _expression(rare, "AND")
+        ranked = [seq for seq, _ in store.lexical_search(correlation_id, tenant, match_all, pool)]
+        if len(ranked) < enough and len(rare) > 1:
+            seen = set(ranked)
+            extra = store.lexical_search(correlation_id, tenant, _expression(rare, "OR"), pool)
+            ranked += [seq for seq, _ in extra if seq not in seen][: pool - len(ranked)]
+        return ranked
 
     def _index(self, correlation_id: str, tenant: str | None) -> VectorIndex:
         """The scope's vector index, topped up with artifacts written since last time."""

@@ -263,6 +263,12 @@ class ArtifactStore(Store, Protocol):
         """Artifacts matching ``query``, newest first."""
         ...
 
+    def artifact(
+        self, correlation_id: str, key: str, *, version: int | None, tenant: str | None
+    ) -> ArtifactRecord | None:
+        """One version of ``key`` (the newest when ``version`` is None), or None."""
+        ...
+
     def artifacts_by_seq(self, seqs: Sequence[int]) -> dict[int, ArtifactRecord]:
         """Artifacts by row number."""
         ...
@@ -275,6 +281,10 @@ class ArtifactStore(Store, Protocol):
         self, correlation_id: str, tenant: str | None, match: str, limit: int
     ) -> list[tuple[int, float]]:
         """``(row, score)`` best first for a safe full-text expression."""
+        ...
+
+    def term_documents(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """The number of artifacts, and how many hold each term."""
         ...
 
     def artifact_vectors(

@@ -435,6 +435,31 @@ class SqliteStore:
         )
         return [_artifact(row) for row in rows]
 
+    def artifact(
+        self, correlation_id: str, key: str, *, version: int | None, tenant: str | None
+    ) -> ArtifactRecord | None:
+        """One version of ``key`` (the newest when ``version`` is None), or None.
+
+        The hot path of memory: one lookup on the (correlation_id, key, version) index that
+        leaves the search columns (text, vector) unread.
+        """
+        where = "correlation_id = ? AND key = ?"
+        params: list[str | int] = [correlation_id, key]
+        if version is not None:
+            where += " AND version = ?"
+            params.append(version)
+        rows = self._query(
+            f"SELECT {_LOOKUP_COLUMNS} FROM artifacts WHERE {where} ORDER BY version DESC LIMIT 1",
+            params,
+        )
+        if not rows and tenant is not None and version is None:
+            rows = self._query(
+                f"SELECT {_LOOKUP_COLUMNS} FROM artifacts WHERE tenant = ? AND key = ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (tenant, key),
+            )
+        return _artifact(rows[0]) if rows else None
+
     def artifacts_by_seq(self, seqs: Sequence[int]) -> dict[int, ArtifactRecord]:
         """Artifacts by their row number (search results come back as row numbers)."""
         if not seqs:
@@ -456,7 +481,32 @@ class SqliteStore:
     def lexical_search(
         self, correlation_id: str, tenant: str | None, match: str, limit: int
     ) -> list[tuple[int, float]]:
-        """``(seq, bm25)`` best first; ``match`` must already be a safe FTS5 expression."""
+        """``(seq, bm25)`` best first; ``match`` must already be a safe FTS5 expression.
+
+        FTS5 ranks fastest on its own (``ORDER BY rank LIMIT``), so the best matches across
+        the store are ranked first and then kept to this workflow's scope; only when most of
+        that window belongs to other workflows is the slower scoped ranking run.
+        """
+        window = limit * 8
+        ranked = self._query(
+            "SELECT rowid, rank FROM artifacts_fts WHERE artifacts_fts MATCH ? "
+            "ORDER BY rank LIMIT ?",
+            (match, window),
+        )
+        if not ranked:
+            return []
+        clauses, params = _scope(correlation_id, tenant)
+        marks = ", ".join("?" * len(ranked))
+        inside = {
+            int(seq)
+            for (seq,) in self._query(
+                f"SELECT seq FROM artifacts WHERE seq IN ({marks}) AND {' AND '.join(clauses)}",
+                (*(seq for seq, _ in ranked), *params),
+            )
+        }
+        kept = [(int(seq), float(score)) for seq, score in ranked if seq in inside][:limit]
+        if len(kept) == limit or len(ranked) < window:
+            return kept
         clauses, params = _scope(correlation_id, tenant, table="a")
         return [
             (int(seq), float(score))
@@ -468,6 +518,26 @@ class SqliteStore:
                 (match, *params, limit),
             )
         ]
+
+    def term_documents(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many artifacts there are, and how many hold each of ``terms`` (search stats).
+
+        Read through a per-connection fts5vocab table, so older store files need no change.
+        """
+        with self._lock:
+            try:
+                self._db.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.artifacts_terms "
+                    "USING fts5vocab(main, artifacts_fts, row)"
+                )
+            except sqlite3.Error as error:
+                raise StoreError(f"read from store {self.path!r} failed: {error}") from None
+        total = self._query("SELECT coalesce(max(seq), 0) FROM artifacts")[0][0]
+        marks = ", ".join("?" * len(terms))
+        rows = self._query(
+            f"SELECT term, doc FROM temp.artifacts_terms WHERE term IN ({marks})", terms
+        )
+        return int(total), {str(term): int(count) for term, count in rows}
 
     def artifact_vectors(
         self, correlation_id: str, tenant: str | None, after: int
@@ -533,6 +603,10 @@ _DEAD_LETTER_COLUMNS = (
 _ARTIFACT_COLUMNS = (
     "id, correlation_id, tenant, key, version, kind, value, text, producer, producer_version, "
     "step, handoff_id, contract, created_at, embedder, vector"
+)
+_LOOKUP_COLUMNS = (
+    "id, correlation_id, tenant, key, version, kind, value, '', producer, producer_version, "
+    "step, handoff_id, contract, created_at, NULL, NULL"
 )
 _READ_COLUMNS = (
     "id, correlation_id, handoff_id, agent, agent_version, operation, query, returned, at, "
