@@ -31,6 +31,7 @@ def demo(store: StoreOption) -> None:
         )
     )  # fmt: skip
     dead: list[str] = []
+    first: str | None = None
     for title, ticket in TICKETS:
         started = time.perf_counter()
         run = functools.partial(
@@ -41,6 +42,7 @@ def demo(store: StoreOption) -> None:
         panel = timeline(runtime.ledger, runtime.ledger.workflow(result.workflow_id), title=title)
         console.print(panel)
         console.print(Text(f"  {result.handoffs} handoffs in {took:.1f} ms", style="dim"))
+        first = first or result.workflow_id
         if result.dead_letter_id:
             dead.append(result.dead_letter_id)
     console.print(Rule("what next"))
@@ -48,5 +50,7 @@ def demo(store: StoreOption) -> None:
         console.print(f"  seamline dlq show {letter} --store {store}")
     console.print(f"  seamline workflows list --store {store}")
     console.print(f"  seamline handoffs list --store {store}")
+    if first is not None:
+        console.print(f"  seamline memory audit {first} --store {store}")
     console.print("  the same contract change from the governance side, in examples/support-desk:")
     console.print("  seamline contracts check --against seamline-registry.json")
