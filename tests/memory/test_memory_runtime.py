@@ -314,3 +314,20 @@ def test_context_without_a_memory_store_explains_itself(tmp_path: Path) -> None:
     context = Context(runtime.ledger.handoffs(result.workflow_id)[0].envelope)
     with pytest.raises(ConfigurationError, match="this runtime keeps no memory"):
         _ = context.memory
+
+
+def test_vector_indexes_are_kept_for_a_bounded_number_of_workflows(tmp_path: Path) -> None:
+    """A long-running service searching many workflows keeps only the recent ones' vectors."""
+    from seamline.memory import search
+
+    runtime = Runtime(chain(order_writer, order_reader), SqliteStore(tmp_path / "l.db"))
+    assert runtime.memory is not None
+    ids = []
+    for _ in range(search._CACHED_SCOPES + 3):
+        result = anyio.run(lambda: runtime.run("writer", Note(text="hi"), intent="refund"))
+        ids.append(result.workflow_id)
+        runtime.memory.search(result.workflow_id, "lamp", mode="semantic")
+    cached = runtime.memory._searcher._indexes
+    assert len(cached) == search._CACHED_SCOPES
+    assert (ids[-1], None) in cached and (ids[0], None) not in cached
+    assert runtime.memory.search(ids[0], "lamp", mode="semantic")[0].artifact.key == "decision"

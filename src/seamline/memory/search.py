@@ -9,6 +9,7 @@ score scale has to be calibrated against the other.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +28,8 @@ _POOL = 50
 """How many candidates each ranking contributes before fusion."""
 COMMON = 0.05
 """A word in more than this share of all artifacts is too common to narrow a search."""
+_CACHED_SCOPES = 32
+"""Workflows whose vectors stay in memory between searches (least recently used leave)."""
 _LARGE = 1_000
 """Below this many artifacts every word is kept: scoring them all is cheap."""
 
@@ -75,7 +78,7 @@ class Searcher:
     def __init__(self, store: ArtifactStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
-        self._indexes: dict[tuple[str, str | None], tuple[VectorIndex, int]] = {}
+        self._indexes: OrderedDict[tuple[str, str | None], tuple[VectorIndex, int]] = OrderedDict()
 
     def search(
         self,
@@ -164,4 +167,7 @@ class Searcher:
             index.add([seq for seq, _, _ in rows], vectors)
             seen = rows[-1][0]
         self._indexes[scope] = (index, seen)
+        self._indexes.move_to_end(scope)
+        while len(self._indexes) > _CACHED_SCOPES:
+            self._indexes.popitem(last=False)  # a long-running service sees many workflows
         return index
