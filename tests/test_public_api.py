@@ -24,6 +24,7 @@ from seamline.exceptions import (
     SeamlineError,
     StoreCorruptError,
     StoreError,
+    TransientError,
     VersionError,
 )
 
@@ -65,7 +66,7 @@ def test_every_exported_name_resolves(module: str) -> None:
 
 def test_exception_tree_was_discovered() -> None:
     """The scan of seamline.exceptions finds the whole tree (guards the scan itself)."""
-    assert len(EXCEPTIONS) == 13
+    assert len(EXCEPTIONS) == 14
     assert SeamlineError in EXCEPTIONS
 
 
@@ -95,6 +96,7 @@ def test_every_exception_derives_from_seamline_error(error: type[BaseException])
         pytest.param(HandoffError, SeamlineError, id="handoff"),
         pytest.param(HandoffValidationError, HandoffError, id="handoff-validation"),
         pytest.param(AgentError, HandoffError, id="agent"),
+        pytest.param(TransientError, AgentError, id="transient"),
         pytest.param(StoreError, SeamlineError, id="store"),
         pytest.param(StoreCorruptError, StoreError, id="store-corrupt"),
         pytest.param(ConflictError, StoreError, id="conflict"),

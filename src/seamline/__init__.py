@@ -41,6 +41,7 @@ from seamline.exceptions import (
     SeamlineError,
     StoreCorruptError,
     StoreError,
+    TransientError,
     VersionError,
 )
 from seamline.registry import Registry, RejectedHandoff
@@ -92,6 +93,7 @@ __all__ = [
     "TaskState",
     "TextContent",
     "ToolOutput",
+    "TransientError",
     "Version",
     "VersionError",
     "VersionRange",

@@ -10,6 +10,7 @@ SeamlineError
 ├── HandoffError              a run-time failure at a seam, carries the handoff id
 │   ├── HandoffValidationError  a handoff broke its receiver's contract (every bad field listed)
 │   └── AgentError            an agent raised or returned something that is not an outcome
+│       └── TransientError    raised by an agent: a fault worth retrying (flaky tool, rate limit)
 ├── StoreError                the ledger could not be read or written
 │   ├── StoreCorruptError     the store file is not a seamline store (or a newer one)
 │   └── ConflictError         a concurrent writer got there first; nothing was applied
@@ -46,6 +47,7 @@ __all__ = [
     "SeamlineError",
     "StoreCorruptError",
     "StoreError",
+    "TransientError",
     "VersionError",
 ]
 
@@ -122,6 +124,14 @@ class HandoffValidationError(HandoffError):
 
 class AgentError(HandoffError):
     """An agent raised, or returned something other than HandOff, Finish or Escalate."""
+
+
+class TransientError(AgentError):
+    """Raise from an agent when the fault may pass (a flaky tool, a rate limit, a 503).
+
+    The runtime re-runs the agent under its contract's retry policy instead of sending the
+    handoff down the failure ladder at once.
+    """
 
 
 class StoreError(SeamlineError):

@@ -217,7 +217,7 @@ def test_failure_policy_rejects_negative_retries() -> None:
         FailurePolicy(feedback_retries=-1)
     message = str(caught.value)
     assert "feedback_retries must be 0 or more, got -1" in message
-    assert "use 0 to skip sender feedback" in message
+    assert "use 0 to turn it off" in message
 
 
 def test_contract_keeps_a_given_policy() -> None:

@@ -119,6 +119,14 @@ def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | No
             return route, contract, Text(f"☠ dead letter: {data.get('reason')}", "bold red"), []
         case "escalated":
             return "⚑ escalated", "", Text(str(data.get("owner")), style="magenta"), []
+        case "retry":
+            label = f"re-run {data.get('attempt')} after {data.get('code')}"
+            return (
+                f"↻ {view.receiver if view else 'receiver'}",
+                "",
+                Text(label, "yellow"),
+                [str(data.get("message"))],
+            )
         case "upcast":
             return "⇡ upcast", "", Text(str(data.get("steps")), style="cyan"), []
         case "warning":

@@ -34,16 +34,41 @@ class FailurePolicy:
     2. ``fallback_agent``: the rejected handoff goes to this agent under the built-in
        ``seamline.rejected-handoff`` contract (a repair agent or a simpler path).
     3. The dead-letter queue, kept whole for inspection, fix and replay.
+
+    A receiver that fails transiently (it runs past ``timeout``, raises TransientError,
+    TimeoutError or ConnectionError) is first re-run up to ``retries`` times, waiting a
+    random time up to ``backoff`` seconds doubled per attempt and capped at ``max_backoff``
+    ("full jitter", so retrying callers do not stampede together), never past the
+    envelope's deadline. Other faults are permanent and go straight down the ladder.
     """
 
     feedback_retries: int = 2
     fallback_agent: str | None = None
+    retries: int = 0
+    backoff: float = 0.2
+    max_backoff: float = 5.0
+    timeout: float | None = None
+    """Seconds a receiver may run under this contract (an envelope deadline may cut it shorter).
+
+    Async and ``threaded`` agents are cancelled when it passes; a plain sync agent blocks the
+    runtime and cannot be interrupted, so declare agents that may hang ``threaded=True``.
+    """
 
     def __post_init__(self) -> None:
-        if self.feedback_retries < 0:
+        for name in ("feedback_retries", "retries"):
+            if getattr(self, name) < 0:
+                raise ContractError(
+                    f"{name} must be 0 or more, got {getattr(self, name)}; use 0 to turn it off"
+                )
+        if not 0 <= self.backoff <= self.max_backoff:
             raise ContractError(
-                f"feedback_retries must be 0 or more, got {self.feedback_retries}; "
-                "use 0 to skip sender feedback"
+                f"backoff ({self.backoff}) must be between 0 and max_backoff "
+                f"({self.max_backoff}) seconds"
+            )
+        if self.timeout is not None and not self.timeout > 0:
+            raise ContractError(
+                f"timeout must be a positive number of seconds, got {self.timeout}; "
+                "use None for no timeout"
             )
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import random
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -31,6 +32,7 @@ from seamline.contracts import (
     Contract,
     ContractRef,
     Envelope,
+    FailurePolicy,
     Intent,
     check_handoff,
     deprecation,
@@ -46,6 +48,7 @@ from seamline.exceptions import (
     Issue,
     RegistryError,
     StoreError,
+    TransientError,
 )
 from seamline.ledger import HandoffStatus, HandoffView, Ledger, fold
 from seamline.memory import Memory, StepMemory
@@ -105,10 +108,16 @@ class _Cursor:
     """The running step's memory handle; its writes and reads go into the next commit."""
 
 
+_TRANSIENT = (TransientError, TimeoutError, ConnectionError)
+"""Agent exceptions that may pass on a second try; everything else is permanent."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Fault:
     code: str
     message: str
+    transient: bool = False
+    """Worth re-running the receiver for (its contract's ``retries``)."""
 
 
 @dataclass(slots=True)
@@ -336,10 +345,17 @@ class Engine:
             return self._fail(cursor, delivered_at, _Fault("unknown_agent", str(error)))
         feedback: tuple[Issue, ...] = ()
         attempt = 1
+        faults = 0
         while True:
             outcome = await self._invoke(receiver, cursor, feedback, attempt)
             if isinstance(outcome, _Fault):
-                return self._fail(cursor, delivered_at, outcome)
+                delay = self._retry_delay(cursor, outcome, faults)
+                if delay is None:
+                    return self._fail(cursor, delivered_at, outcome)
+                faults += 1
+                self._record_retry(cursor, outcome, faults, delay)
+                await anyio.sleep(delay)
+                continue
             if isinstance(outcome, Finish):
                 return self._finish(cursor, delivered_at, outcome)
             if isinstance(outcome, Escalate):
@@ -380,17 +396,33 @@ class Engine:
             context = Context(cursor.envelope, feedback, attempt, cursor.memory)
         else:
             context = Context(cursor.envelope, feedback, attempt)
-        with agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced):
+        timeout = self._time_left(cursor)
+        if timeout is not None and timeout <= 0:
+            return _Fault("deadline", f"the deadline passed before {agent.name} could run")
+        outcome: object = None
+        with (
+            agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced),
+            anyio.move_on_after(timeout) as limit,
+        ):
             try:
-                outcome: object
                 if agent.card.threaded:
-                    outcome = await anyio.to_thread.run_sync(agent.fn, cursor.payload, context)
+                    outcome = await anyio.to_thread.run_sync(
+                        agent.fn, cursor.payload, context, abandon_on_cancel=True
+                    )
                 else:
                     outcome = agent.fn(cursor.payload, context)
                 if inspect.isawaitable(outcome):
                     outcome = await outcome
             except Exception as error:  # an agent's bug must not take the runtime down
-                return _Fault("agent_error", f"{agent.name} raised {type(error).__name__}: {error}")
+                return _Fault(
+                    "agent_error",
+                    f"{agent.name} raised {type(error).__name__}: {error}",
+                    transient=isinstance(error, _TRANSIENT),
+                )
+        if limit.cancelled_caught:
+            return _Fault(
+                "timeout", f"{agent.name} ran past its {timeout:.3g}s time limit", transient=True
+            )
         if isinstance(outcome, HandOff | Finish | Escalate):
             return outcome
         kind = "nothing" if outcome is None else f"a {type(outcome).__name__}"
@@ -398,6 +430,47 @@ class Engine:
             "bad_outcome",
             f"{agent.name} returned {kind}; an agent must return HandOff, Finish or Escalate",
         )
+
+    def _policy(self, cursor: _Cursor) -> FailurePolicy:
+        ref = cursor.envelope.contract
+        try:
+            return self.registry.contract(ref.name, ref.version).policy
+        except RegistryError:
+            return FailurePolicy()
+
+    def _time_left(self, cursor: _Cursor) -> float | None:
+        """Seconds the receiver may run: its contract's timeout, cut by the deadline."""
+        limit = self._policy(cursor).timeout
+        deadline = cursor.envelope.constraints.deadline
+        if deadline is not None:
+            left = (deadline - utcnow()).total_seconds()
+            limit = left if limit is None else min(limit, left)
+        return limit
+
+    def _retry_delay(self, cursor: _Cursor, fault: _Fault, faults: int) -> float | None:
+        """How long to wait before re-running the receiver, or None to stop retrying."""
+        policy = self._policy(cursor)
+        if not fault.transient or faults >= policy.retries:
+            return None
+        delay = random.uniform(0, min(policy.max_backoff, policy.backoff * 2**faults))
+        deadline = cursor.envelope.constraints.deadline
+        if deadline is not None and utcnow() + timedelta(seconds=delay) >= deadline:
+            return None  # the wait alone would outlast the deadline
+        return delay
+
+    def _record_retry(self, cursor: _Cursor, fault: _Fault, attempt: int, delay: float) -> None:
+        """A failed attempt, durable before the wait, so a crash mid-backoff loses nothing."""
+        if cursor.memory is not None:
+            cursor.memory.abandon()
+        detail = {
+            "attempt": attempt,
+            "code": fault.code,
+            "message": fault.message,
+            "delay": round(delay, 3),
+        }
+        batch = _Batch(cursor)
+        batch.add(cursor.envelope.handoff_id, "retry", utcnow(), json.dumps(detail))
+        self._commit(cursor, batch)
 
     def _next_envelope(
         self, cursor: _Cursor, sender: Agent, route: Route, outcome: HandOff
