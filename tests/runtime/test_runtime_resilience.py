@@ -148,7 +148,7 @@ def test_a_threaded_sync_agent_past_its_timeout_is_abandoned(tmp_path: Path) -> 
 
     started = time.monotonic()
     runtime, result = run(blocks, tmp_path, threaded=True, timeout=0.1)
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 1.45  # the agent alone would take 1.5 s
     assert reason(runtime, result) == "timeout"
 
 

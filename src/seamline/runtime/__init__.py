@@ -21,10 +21,13 @@ from seamline.exceptions import ConfigurationError, ConflictError
 from seamline.ledger import Ledger, fold
 from seamline.memory import Embedder, Memory
 from seamline.registry import Registry
+from seamline.runtime._breakers import BreakerPolicy, Breakers, BreakerState
 from seamline.runtime._engine import Engine, RunResult
 from seamline.stores import ArtifactStore, MemoryStore, Store, WorkflowStatus
 
-__all__ = ["RunResult", "Runtime"]
+__all__ = ["BreakerPolicy", "BreakerState", "Breakers", "RunResult", "Runtime"]
+
+_DEFAULT_BREAKERS = BreakerPolicy()
 
 ResultT = TypeVar("ResultT")
 
@@ -41,6 +44,8 @@ class Runtime:
         bounces: consecutive A<->B handoffs without progress that count as ping-pong.
         embedder: how memory search embeds text; the offline HashingEmbedder by default.
         tenant: artifacts written with ``shared=True`` are visible to every workflow of it.
+        breakers: when a destination agent's circuit breaker opens and closes again; None
+            turns breakers off. Their state is mirrored into the registry's health.
     """
 
     def __init__(
@@ -53,6 +58,7 @@ class Runtime:
         bounces: int = 4,
         embedder: Embedder | None = None,
         tenant: str | None = None,
+        breakers: BreakerPolicy | None = _DEFAULT_BREAKERS,
     ) -> None:
         if max_hops < 1:
             raise ConfigurationError(f"max_hops must be at least 1, got {max_hops}")
@@ -69,6 +75,8 @@ class Runtime:
             else None
         )
         """Read access to the artifacts agents wrote; None when the store keeps no memory."""
+        self.breakers = Breakers(breakers, registry) if breakers is not None else None
+        """Per-agent circuit breakers (``state(agent, version)``); None when turned off."""
         self._engine = Engine(
             registry,
             self.store,
@@ -76,6 +84,7 @@ class Runtime:
             max_hops=max_hops,
             bounces=bounces,
             memory=self.memory,
+            breakers=self.breakers,
         )
 
     async def run(

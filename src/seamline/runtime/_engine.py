@@ -53,6 +53,7 @@ from seamline.exceptions import (
 from seamline.ledger import HandoffStatus, HandoffView, Ledger, fold
 from seamline.memory import Memory, StepMemory
 from seamline.registry import REJECTED_HANDOFF, Registry, RejectedHandoff, Route
+from seamline.runtime._breakers import Breakers, BreakerState
 from seamline.runtime._loops import TRAIL_LENGTH, Hop, detect_loop, hop_of
 from seamline.stores import (
     Commit,
@@ -190,10 +191,12 @@ class Engine:
         max_hops: int,
         bounces: int,
         memory: Memory | None,
+        breakers: Breakers | None,
     ) -> None:
         self.registry = registry
         self.store = store
         self.memory = memory
+        self.breakers = breakers
         self.ledger = Ledger(store)
         self.app = app
         self.max_hops = max_hops
@@ -343,14 +346,27 @@ class Engine:
             receiver = self.registry.agent(cursor.envelope.destination.name)
         except RegistryError as error:
             return self._fail(cursor, delivered_at, _Fault("unknown_agent", str(error)))
+        version = str(receiver.card.version)
+        if self.breakers is not None and not self.breakers.allow(receiver.name, version):
+            fault = _Fault(
+                "circuit_open",
+                f"{receiver.name}@{version} keeps failing; its circuit breaker is open, so the "
+                "handoff goes to the failure policy instead of waiting on it",
+            )
+            return self._fail(cursor, delivered_at, fault)
         feedback: tuple[Issue, ...] = ()
         attempt = 1
         faults = 0
         while True:
             outcome = await self._invoke(receiver, cursor, feedback, attempt)
+            if self.breakers is not None:
+                self.breakers.record(receiver.name, version, failed=isinstance(outcome, _Fault))
             if isinstance(outcome, _Fault):
                 delay = self._retry_delay(cursor, outcome, faults)
-                if delay is None:
+                tripped = self.breakers is not None and (
+                    self.breakers.state(receiver.name, version) is not BreakerState.CLOSED
+                )
+                if delay is None or tripped:
                     return self._fail(cursor, delivered_at, outcome)
                 faults += 1
                 self._record_retry(cursor, outcome, faults, delay)
