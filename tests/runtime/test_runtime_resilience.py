@@ -189,3 +189,41 @@ def test_nonsense_policies_are_contract_errors(policy: dict[str, Any], message: 
     """Negative retries, inverted backoff and a zero timeout are refused with the rule."""
     with pytest.raises(ContractError, match=message):
         FailurePolicy(**policy)
+
+
+def test_an_escalating_policy_hands_the_failure_to_the_fallback_owner(tmp_path: Path) -> None:
+    """The ladder ends with a pre-formatted request to a person; the letter stays replayable."""
+    job = Contract(
+        model=Job, name="job", version="1.0.0", owner="tests",
+        fallback_owner="ops-oncall@example.com",
+        policy=FailurePolicy(feedback_retries=0, escalate=True),
+    )  # fmt: skip
+    state = {"broken": True}
+
+    @agent(name="worker", version="1.0.0", owner="ops", accepts=[job])
+    def worker(payload: Job, ctx: Context) -> Outcome:
+        if state["broken"]:
+            raise ValueError("ledger API returned 500")
+        return Finish({"done": payload.name})
+
+    runtime = Runtime(Registry(agents=[worker], contracts=[job]), SqliteStore(tmp_path / "l.db"))
+    result = anyio.run(lambda: runtime.run("worker", Job(name="j"), intent="close the books"))
+    assert result.status is WorkflowStatus.ESCALATED
+    letter = result.dead_letter_id or ""
+    assert result.result["owner"] == "ops-oncall@example.com"
+    request = result.result["request"]
+    assert request.startswith("To ops-oncall@example.com: workflow")
+    assert "ledger API returned 500" in request and "'close the books'" in request
+    assert f"seamline dlq replay {letter}" in request
+    state["broken"] = False
+    replayed = anyio.run(lambda: runtime.replay(letter))
+    assert replayed.status is WorkflowStatus.COMPLETED and replayed.result == {"done": "j"}
+
+
+def test_escalating_without_a_fallback_owner_is_refused() -> None:
+    """A policy that escalates must have someone to address the request to."""
+    with pytest.raises(ContractError, match="no fallback_owner to address the request to"):
+        Contract(
+            model=Job, name="job", version="1.0.0", owner="tests",
+            policy=FailurePolicy(escalate=True),
+        )  # fmt: skip

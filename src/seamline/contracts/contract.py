@@ -33,7 +33,9 @@ class FailurePolicy:
        feedback (an LLM sender fixes its output; a deterministic one can re-read its input).
     2. ``fallback_agent``: the rejected handoff goes to this agent under the built-in
        ``seamline.rejected-handoff`` contract (a repair agent or a simpler path).
-    3. The dead-letter queue, kept whole for inspection, fix and replay.
+    3. The dead-letter queue, kept whole for inspection, fix and replay. With ``escalate``
+       the workflow is also handed to the contract's fallback owner: it ends ``escalated``
+       with a pre-formatted request naming the dead letter and the commands to resolve it.
 
     A receiver that fails transiently (it runs past ``timeout``, raises TransientError,
     TimeoutError or ConnectionError) is first re-run up to ``retries`` times, waiting a
@@ -44,6 +46,7 @@ class FailurePolicy:
 
     feedback_retries: int = 2
     fallback_agent: str | None = None
+    escalate: bool = False
     retries: int = 0
     backoff: float = 0.2
     max_backoff: float = 5.0
@@ -186,6 +189,11 @@ class Contract(Generic[PayloadT]):
             raise ContractError(
                 f"contract {name!r}: retires ({self.retires}) comes before deprecated "
                 f"({self.deprecated}); announce the deprecation first"
+            )
+        if self.policy.escalate and not self.fallback_owner:
+            raise ContractError(
+                f"contract {name!r}: its failure policy escalates, but there is no "
+                "fallback_owner to address the request to; set fallback_owner"
             )
         if not self.rewrites <= self.tracked:
             extra = ", ".join(sorted(self.rewrites - self.tracked))

@@ -824,7 +824,7 @@ class Engine:
         if not recorded:
             batch.add(new, "proposed", now, envelope.model_dump_json())
         batch.add(new, "dead_lettered", now, json.dumps({"reason": fault.code}))
-        workflow = _dead_workflow(cursor.workflow, letter, now)
+        workflow = _dead_workflow(cursor.workflow, letter, now, self._escalation(envelope))
         self._commit(cursor, batch, workflow=workflow, letters=[letter])
         return _End(workflow, cursor.delivered)
 
@@ -839,9 +839,20 @@ class Engine:
         batch.add(hid, "delivered", delivered_at)
         batch.add(hid, "failed", now, json.dumps({"reason": fault.code, "message": fault.message}))
         batch.add(hid, "dead_lettered", now, json.dumps({"reason": fault.code}))
-        workflow = _dead_workflow(cursor.workflow, letter, now)
+        workflow = _dead_workflow(cursor.workflow, letter, now, self._escalation(cursor.envelope))
         self._commit(cursor, batch, workflow=workflow, letters=[letter])
         return _End(workflow, cursor.delivered)
+
+    def _escalation(self, envelope: Envelope) -> tuple[str, str] | None:
+        """``(owner, intent)`` when the envelope's contract escalates what it dead-letters."""
+        ref = envelope.contract
+        try:
+            contract = self.registry.contract(ref.name, ref.version)
+        except RegistryError:
+            return None
+        if not contract.policy.escalate or contract.fallback_owner is None:
+            return None
+        return contract.fallback_owner, envelope.intent.text
 
     def _letter(
         self,
@@ -987,7 +998,10 @@ def _result(workflow: WorkflowRecord, delivered: int) -> RunResult:
 
 
 def _dead_workflow(
-    workflow: WorkflowRecord, letter: DeadLetterRecord, now: datetime
+    workflow: WorkflowRecord,
+    letter: DeadLetterRecord,
+    now: datetime,
+    escalation: tuple[str, str] | None,
 ) -> WorkflowRecord:
     outcome = {
         "kind": "dead_letter",
@@ -995,9 +1009,22 @@ def _dead_workflow(
         "reason": letter.reason,
         "message": letter.message,
     }
-    return replace(
-        workflow, status=WorkflowStatus.DEAD_LETTERED, result=json.dumps(outcome), updated_at=now
-    )
+    status = WorkflowStatus.DEAD_LETTERED
+    if escalation is not None:
+        owner, intent = escalation
+        status = WorkflowStatus.ESCALATED
+        outcome |= {
+            "kind": "escalate",
+            "owner": owner,
+            "request": (
+                f"To {owner}: workflow {workflow.id} could not proceed: {letter.message} "
+                f"({letter.reason}). User intent: {intent!r}. The handoff is kept whole as "
+                f"dead letter {letter.id}: inspect it with `seamline dlq show {letter.id}`, "
+                f"fix and `seamline dlq replay {letter.id} --payload fixed.json`, or "
+                f"`seamline dlq discard {letter.id} --reason TEXT`."
+            ),
+        }
+    return replace(workflow, status=status, result=json.dumps(outcome), updated_at=now)
 
 
 def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
