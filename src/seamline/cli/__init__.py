@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from seamline.cli import contracts, dlq, governance, handoffs, memory, workflows
+from seamline.cli import agents, contracts, dlq, governance, handoffs, memory, workflows
 from seamline.cli.demo import demo
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
@@ -31,6 +31,7 @@ app.add_typer(workflows.app, name="workflows")
 app.add_typer(handoffs.app, name="handoffs")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(agents.app, name="agents")
 app.add_typer(memory.app, name="memory")
 app.command()(governance.impact)
 app.command("can-i-deploy")(governance.can_i_deploy)
@@ -65,7 +66,7 @@ def _warn(caught: list[warnings.WarningMessage]) -> None:
     caught.clear()
 
 
-for _typer in (app, workflows.app, handoffs.app, dlq.app, contracts.app, memory.app):
+for _typer in (app, workflows.app, handoffs.app, dlq.app, contracts.app, memory.app, agents.app):
     for _info in _typer.registered_commands:
         if _info.callback is not None:
             _info.callback = _one_line_errors(_info.callback)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from seamline.exceptions import ConfigurationError
@@ -79,6 +80,28 @@ class Breakers:
         self.registry = registry
         self._clock = clock
         self._breakers: dict[str, _Breaker] = {}
+
+    @classmethod
+    def from_history(
+        cls,
+        policy: BreakerPolicy,
+        registry: Registry,
+        calls: Iterable[tuple[str, str, datetime, bool]],
+        *,
+        now: datetime,
+    ) -> Breakers:
+        """Breakers as a runtime would hold them after ``calls`` (agent, version, at, failed).
+
+        How the CLI shows breaker states from the ledger, in a process that ran nothing.
+        """
+        instant = {"t": 0.0}
+        breakers = cls(policy, registry, clock=lambda: instant["t"])
+        for agent, version, at, failed in sorted(calls, key=lambda call: call[2]):
+            instant["t"] = at.timestamp()
+            breakers.allow(agent, version)
+            breakers.record(agent, version, failed=failed)
+        instant["t"] = now.timestamp()
+        return breakers
 
     def state(self, agent: str, version: str) -> BreakerState:
         """The breaker's state now (an open one whose cooldown passed reads half-open)."""
