@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import anyio
+import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from seamline import (
+    Constraints,
     Context,
     Contract,
     FailurePolicy,
@@ -20,6 +24,7 @@ from seamline import (
     agent,
 )
 from seamline.cli import app
+from seamline.types import utcnow
 
 
 class Job(BaseModel):
@@ -87,3 +92,29 @@ def test_a_bad_app_is_one_line(tmp_path: Path) -> None:
     """An app that cannot be imported is a one-line error with exit 1."""
     code, _, err = invoke("agents", "list", "--app", "no_such_module:build")
     assert code == 1 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+@agent(name="dies", version="1.0.0", owner="ops", accepts=[JOB])
+def dies(job: Job, ctx: Context) -> Outcome:
+    """Stops the process mid-step, leaving its workflow running."""
+    raise SystemExit("stopped")
+
+
+def build_dying() -> Registry:
+    """A registry whose only agent never finishes."""
+    return Registry(agents=[dies], contracts=[JOB])
+
+
+def test_workflows_reap_dead_letters_stuck_work(tmp_path: Path) -> None:
+    """`seamline workflows reap` names each stuck workflow it dead-letters, then finds none."""
+    db = tmp_path / "l.db"
+    runtime = Runtime(build_dying(), SqliteStore(db))
+    soon = Constraints(deadline=utcnow() + timedelta(seconds=0.3))
+    with pytest.raises(SystemExit):
+        anyio.run(lambda: runtime.run("dies", Job(name="j"), intent="x", constraints=soon))
+    time.sleep(0.35)
+    app_ref = f"{__name__}:build_dying"
+    code, out, _ = invoke("workflows", "reap", "--store", str(db), "--app", app_ref)
+    assert code == 0 and "dead-lettered as stuck" in out
+    code, out, _ = invoke("workflows", "reap", "--store", str(db), "--app", app_ref)
+    assert code == 0 and "nothing stuck among 0 running workflow(s)" in out

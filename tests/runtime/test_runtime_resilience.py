@@ -227,3 +227,44 @@ def test_escalating_without_a_fallback_owner_is_refused() -> None:
             model=Job, name="job", version="1.0.0", owner="tests",
             policy=FailurePolicy(escalate=True),
         )  # fmt: skip
+
+
+def stranded(tmp_path: Path, deadline_in: float | None) -> tuple[Runtime, str]:
+    """A workflow left running with an open handoff, as when its process stops mid-step."""
+
+    def dies(job: Job, ctx: Context) -> Outcome:
+        raise SystemExit("the worker process stopped")
+
+    job = contract()
+    worker = agent(name="worker", version="1.0.0", owner="ops", accepts=[job])(dies)
+    runtime = Runtime(Registry(agents=[worker], contracts=[job]), SqliteStore(tmp_path / "l.db"))
+    deadline = None if deadline_in is None else utcnow() + timedelta(seconds=deadline_in)
+    with pytest.raises(SystemExit):
+        anyio.run(
+            lambda: runtime.run(
+                "worker", Job(name="j"), intent="x", constraints=Constraints(deadline=deadline)
+            )
+        )
+    (running,) = runtime.ledger.workflows(status=WorkflowStatus.RUNNING)
+    return runtime, running.id
+
+
+def test_stuck_work_past_its_deadline_is_dead_lettered(tmp_path: Path) -> None:
+    """reap() dead-letters a running workflow whose open handoff's deadline has passed."""
+    runtime, workflow_id = stranded(tmp_path, deadline_in=0.05)
+    time.sleep(0.1)
+    (result,) = runtime.reap()
+    assert result.workflow_id == workflow_id and result.status is WorkflowStatus.DEAD_LETTERED
+    letter = Ledger(runtime.store).dead_letter(result.dead_letter_id or "")
+    assert letter.reason == "stuck" and "unfinished past its deadline" in letter.message
+    assert runtime.reap() == []
+
+
+def test_work_with_time_left_or_no_deadline_is_not_reaped(tmp_path: Path) -> None:
+    """Only handoffs past a deadline are stuck; others wait for a resume."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    runtime, _ = stranded(tmp_path / "a", deadline_in=60)
+    assert runtime.reap() == []
+    runtime, workflow_id = stranded(tmp_path / "b", deadline_in=None)
+    assert runtime.reap(workflow_id) == []

@@ -61,3 +61,18 @@ def resume(
         runtime = Runtime(load_registry(app_ref or workflow.app), ledger.store)
         result = anyio.run(runtime.resume, workflow.id)
         console.print(f"{workflow.id}: {result.status.value} after {result.handoffs} handoff(s)")
+
+
+@app.command()
+def reap(store: StoreOption, app_ref: AppOption = None) -> None:
+    """Dead-letter running workflows whose open handoff is past its deadline (stuck work)."""
+    ledger = Ledger(open_store(store))
+    running = ledger.workflows(status=WorkflowStatus.RUNNING, limit=1_000_000)
+    reaped = []
+    for workflow in reversed(running):
+        runtime = Runtime(load_registry(app_ref or workflow.app), ledger.store)
+        for result in runtime.reap(workflow.id):
+            reaped.append(result)
+            console.print(f"{workflow.id}: dead-lettered as stuck ({result.dead_letter_id})")
+    if not reaped:
+        console.print(f"nothing stuck among {len(running)} running workflow(s)")

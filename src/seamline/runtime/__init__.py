@@ -151,6 +151,21 @@ class Runtime:
         running = self.store.list_workflows(status=WorkflowStatus.RUNNING, limit=1_000_000)
         return [await self.resume(workflow.id) for workflow in reversed(running)]
 
+    def reap(self, workflow_id: str | None = None) -> list[RunResult]:
+        """Dead-letter running workflows (or just ``workflow_id``) past their open deadline.
+
+        Stuck work (its runtime crashed and nobody resumed it, or a step hangs elsewhere)
+        should not wait forever: each one goes to the dead-letter queue with reason
+        ``stuck``, where it can be inspected and replayed. Workflows with no deadline are
+        left alone.
+        """
+        if workflow_id is not None:
+            running = [self.ledger.workflow(workflow_id)]
+        else:
+            running = self.store.list_workflows(status=WorkflowStatus.RUNNING, limit=1_000_000)
+        reaped = [self._engine.reap(workflow) for workflow in reversed(running)]
+        return [result for result in reaped if result is not None]
+
     async def replay(
         self,
         dead_letter_id: str,

@@ -318,6 +318,28 @@ class Engine:
             return None
         return cursor
 
+    def reap(self, workflow: WorkflowRecord) -> RunResult | None:
+        """Dead-letter a running workflow whose open handoff's deadline has passed."""
+        cursor = self.cursor(workflow)
+        deadline = cursor.envelope.constraints.deadline if cursor is not None else None
+        if cursor is None or deadline is None or deadline > utcnow():
+            return None
+        fault = _Fault(
+            "stuck", f"unfinished past its deadline ({deadline.isoformat()}); nobody completed it"
+        )
+        now = utcnow()
+        hid = cursor.envelope.handoff_id
+        letter = self._letter(cursor, cursor.envelope, fault, [], now)
+        batch = _Batch(cursor)
+        batch.add(hid, "failed", now, json.dumps({"reason": fault.code, "message": fault.message}))
+        batch.add(hid, "dead_lettered", now, json.dumps({"reason": fault.code}))
+        dead = _dead_workflow(cursor.workflow, letter, now, self._escalation(cursor.envelope))
+        try:
+            self._commit(cursor, batch, workflow=dead, letters=[letter])
+        except ConflictError:
+            return None  # a live runtime moved it on meanwhile: it was not stuck after all
+        return _result(dead, cursor.delivered)
+
     def result(self, workflow_id: str) -> RunResult:
         """The recorded result of a workflow."""
         workflow = self.ledger.workflow(workflow_id)
