@@ -6,7 +6,18 @@ handoff; failure policies that end in a dead-letter queue instead of silent corr
 
 from importlib.metadata import version as _version
 
-from seamline.agents import Agent, AgentCard, Context, Escalate, Finish, HandOff, Outcome, agent
+from seamline.agents import (
+    Agent,
+    AgentCard,
+    Context,
+    Escalate,
+    Finish,
+    HandOff,
+    Leg,
+    LegResult,
+    Outcome,
+    agent,
+)
 from seamline.contracts import (
     AgentRef,
     Budget,
@@ -74,6 +85,8 @@ __all__ = [
     "HandoffValidationError",
     "Intent",
     "Issue",
+    "Leg",
+    "LegResult",
     "MemoryStore",
     "Migration",
     "MissingExtraError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -24,7 +24,7 @@ from seamline.contracts import (
     Version,
     VersionRange,
 )
-from seamline.exceptions import ConfigurationError, Issue
+from seamline.exceptions import AgentError, ConfigurationError, Issue
 
 if TYPE_CHECKING:
     from seamline.memory import StepMemory
@@ -37,9 +37,13 @@ __all__ = [
     "Escalate",
     "Finish",
     "HandOff",
+    "Leg",
+    "LegResult",
     "Outcome",
     "agent",
 ]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +93,46 @@ class Escalate:
 Outcome = HandOff | Finish | Escalate
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leg:
+    """One subtask of a fan-out: a scoped payload for one agent, run as its own workflow."""
+
+    to: str
+    payload: BaseModel | Mapping[str, Any]
+    contract: str | None = None
+    intent: str | None = None
+    """What this subtask is for; defaults to the parent workflow's intent."""
+
+
+@dataclass(frozen=True, slots=True)
+class LegResult:
+    """How one leg ended: its workflow id, status and result (or dead letter)."""
+
+    workflow_id: str
+    status: str
+    """``completed``, ``dead_lettered``, ``escalated`` or ``rejected`` (never started)."""
+    result: Any = None
+    dead_letter_id: str | None = None
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the leg completed."""
+        return self.status == "completed"
+
+    def value(self, model: type[ModelT]) -> ModelT:
+        """The leg's result validated as ``model`` (a typed result, not a loose dict)."""
+        if not self.ok:
+            raise AgentError(
+                f"leg {self.workflow_id} ended {self.status}, so it has no result to read; "
+                "check .ok (or .status) first"
+            )
+        return model.model_validate(self.result)
+
+
+FanOutRunner = Callable[[Sequence[Leg], int, bool], Awaitable[list[LegResult]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a receiver knows besides its payload."""
@@ -98,6 +142,24 @@ class Context:
     """Why this agent's previous handoff was rejected; empty on a first attempt."""
     attempt: int = 1
     step_memory: StepMemory | None = None
+    fan_out_runner: FanOutRunner | None = None
+
+    async def fan_out(
+        self, legs: Sequence[Leg], *, concurrency: int = 4, rerun_failed: bool = False
+    ) -> list[LegResult]:
+        """Run independent subtasks concurrently (at most ``concurrency`` at once).
+
+        Each leg is a workflow of its own (a chain, if its agent hands off), with an id
+        derived from this workflow and step: if this step runs again (after a crash, or when
+        its dead letter is replayed), finished legs are not run again, running ones are
+        resumed, and with ``rerun_failed`` dead-lettered ones are replayed. Results come
+        back in ``legs`` order.
+        """
+        if self.fan_out_runner is None:
+            raise ConfigurationError("fan_out needs a runtime; this context was built without one")
+        if concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
+        return await self.fan_out_runner(legs, concurrency, rerun_failed)
 
     @property
     def memory(self) -> StepMemory:

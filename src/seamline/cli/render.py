@@ -119,6 +119,9 @@ def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | No
             return route, contract, Text(f"☠ dead letter: {data.get('reason')}", "bold red"), []
         case "escalated":
             return "⚑ escalated", "", Text(str(data.get("owner")), style="magenta"), []
+        case "fanned_out":
+            legs = [str(leg) for leg in data.get("legs", [])]
+            return "⑃ fan-out", "", Text(f"{len(legs)} leg(s)", style="cyan"), legs
         case "retry":
             label = f"re-run {data.get('attempt')} after {data.get('code')}"
             return (

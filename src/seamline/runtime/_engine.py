@@ -14,7 +14,7 @@ import inspect
 import json
 import random
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
-from seamline.agents import Agent, Context, Escalate, Finish, HandOff, Outcome
+from seamline.agents import Agent, Context, Escalate, Finish, HandOff, Leg, LegResult, Outcome
 from seamline.contracts import (
     EXTERNAL,
     Accepted,
@@ -428,12 +428,13 @@ class Engine:
         self, agent: Agent, cursor: _Cursor, feedback: tuple[Issue, ...], attempt: int
     ) -> Outcome | _Fault:
         ref = self._ref(agent)
-        if self.memory is not None:
-            if cursor.memory is None:
-                cursor.memory = self.memory.step(cursor.envelope, ref.name, ref.version)
-            context = Context(cursor.envelope, feedback, attempt, cursor.memory)
-        else:
-            context = Context(cursor.envelope, feedback, attempt)
+        if self.memory is not None and cursor.memory is None:
+            cursor.memory = self.memory.step(cursor.envelope, ref.name, ref.version)
+
+        async def fan_out(legs: Sequence[Leg], concurrency: int, rerun: bool) -> list[LegResult]:
+            return await self._fan_out(cursor, agent, legs, concurrency, rerun)
+
+        context = Context(cursor.envelope, feedback, attempt, cursor.memory, fan_out)
         timeout = self._time_left(cursor)
         if timeout is not None and timeout <= 0:
             return _Fault("deadline", f"the deadline passed before {agent.name} could run")
@@ -468,6 +469,77 @@ class Engine:
             "bad_outcome",
             f"{agent.name} returned {kind}; an agent must return HandOff, Finish or Escalate",
         )
+
+    # -- fan-out (supervisor topology) -----------------------------------------------------
+
+    async def _fan_out(
+        self,
+        cursor: _Cursor,
+        supervisor: Agent,
+        legs: Sequence[Leg],
+        concurrency: int,
+        rerun_failed: bool,
+    ) -> list[LegResult]:
+        """Run each leg as a child workflow with an id derived from the workflow and hop.
+
+        The derived ids make the fan-out idempotent: when the supervisor's step runs again
+        (after a crash, or a replay of its dead letter), finished legs return their recorded
+        results instead of running, and only failed ones are replayed on request.
+        """
+        parent = cursor.envelope.handoff_id
+        stem = f"{cursor.workflow.id}.{cursor.envelope.hop}"
+        ids = [f"{stem}.{index}" for index in range(len(legs))]
+        recorded = any(e.kind == "fanned_out" for e in self.store.entries(handoff_id=parent))
+        if not recorded:  # written alone: the supervisor's memory stays with its step
+            batch = _Batch(cursor)
+            batch.add(parent, "fanned_out", utcnow(), json.dumps({"legs": ids}))
+            self.store.apply(Commit(entries=batch.entries))
+            cursor.seq = batch.seq
+        results: list[LegResult | None] = [None] * len(legs)
+        limiter = anyio.CapacityLimiter(concurrency)
+
+        async def run(index: int) -> None:
+            async with limiter:
+                results[index] = await self._leg(
+                    cursor, supervisor, legs[index], ids[index], rerun_failed
+                )
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(legs)):
+                group.start_soon(run, index)
+        return [result for result in results if result is not None]
+
+    async def _leg(
+        self, cursor: _Cursor, supervisor: Agent, leg: Leg, workflow_id: str, rerun: bool
+    ) -> LegResult:
+        record = self.store.get_workflow(workflow_id)
+        if record is None:
+            try:
+                envelope = self.first_envelope(
+                    leg.to,
+                    jsonable(leg.payload),
+                    intent=leg.intent or cursor.envelope.intent.text,
+                    constraints=cursor.envelope.constraints,
+                    contract=leg.contract,
+                    workflow_id=workflow_id,
+                ).model_copy(update={"source": self._ref(supervisor)})
+                child = self.start(
+                    envelope, name=f"{cursor.workflow.name} / {leg.to}", max_hops=None
+                )
+            except (HandoffValidationError, RegistryError) as error:
+                issues = getattr(error, "issues", (Issue("leg", str(error), "bad_leg"),))
+                return LegResult(workflow_id, "rejected", issues=tuple(issues))
+            return _leg_result(await self.drive(child, workflow_id))
+        if record.status is WorkflowStatus.RUNNING:
+            return _leg_result(await self.drive(self.cursor(record), workflow_id))
+        done = self.result(workflow_id)
+        if rerun and done.status is WorkflowStatus.DEAD_LETTERED and done.dead_letter_id:
+            try:
+                again = self.replay(done.dead_letter_id, payload=None, extra_hops=0)
+            except HandoffValidationError as error:
+                return LegResult(workflow_id, "rejected", issues=error.issues)
+            return _leg_result(await self.drive(again, workflow_id))
+        return _leg_result(done)
 
     def _policy(self, cursor: _Cursor) -> FailurePolicy:
         ref = cursor.envelope.contract
@@ -1086,3 +1158,12 @@ def _projected(envelope: Envelope, payload: BaseModel) -> Envelope:
         return envelope
     kept = {name: value for name, value in envelope.payload.items() if name in declared}
     return envelope.model_copy(update={"payload": kept})
+
+
+def _leg_result(result: RunResult) -> LegResult:
+    return LegResult(
+        result.workflow_id,
+        result.status.value,
+        result.result if result.status is WorkflowStatus.COMPLETED else None,
+        result.dead_letter_id,
+    )
