@@ -33,8 +33,8 @@ demo: $(VENV)/.core
 	$(BIN)/seamline runbook $(DESK) --output seamline-demo-runbooks
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
