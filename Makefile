@@ -44,6 +44,8 @@ test: lint typecheck
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/handoff_overhead.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
