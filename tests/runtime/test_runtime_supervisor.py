@@ -177,3 +177,26 @@ def test_fan_out_bad_input(tmp_path: Path) -> None:
     result = anyio.run(lambda: rt.run("lead", Research(topic="t"), intent="x"))
     assert result.result["status"] == "rejected"
     assert "no agent named 'ghost'" in result.result["issue"]
+
+
+def test_a_chain_step_can_fan_out_and_hand_off(tmp_path: Path) -> None:
+    """Hybrid: a middle step of a chain fans out, then passes its synthesis on."""
+
+    @agent(name="lead", version="1.0.0", owner="t", accepts=[RESEARCH], emits=[RESEARCH])
+    async def middle(task: Research, ctx: Context) -> Outcome:
+        results = await ctx.fan_out([Leg(to="analyst", payload=Question(ask=task.topic))])
+        facts = results[0].value(Answer).facts
+        return HandOff(to="editor", payload=Research(topic=f"{task.topic} ({facts} facts)"))
+
+    @agent(name="editor", version="1.0.0", owner="t", accepts=[RESEARCH])
+    def editor(task: Research, ctx: Context) -> Outcome:
+        return Finish({"headline": task.topic})
+
+    registry = Registry(agents=[middle, analyst, reviewer, editor], contracts=[RESEARCH, QUESTION])
+    rt = Runtime(registry, SqliteStore(tmp_path / "l.db"))
+    result = anyio.run(lambda: rt.run("lead", Research(topic="wind"), intent="x"))
+    assert result.result == {"headline": "wind (4 facts)"}
+    assert [v.route_names for v in rt.ledger.handoffs(result.workflow_id)] == [
+        "external → lead",
+        "lead → editor",
+    ]
