@@ -131,9 +131,12 @@ def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | No
                 [str(data.get("message"))],
             )
         case "upcast":
-            return "⇡ upcast", "", Text(str(data.get("steps")), style="cyan"), []
+            steps = f"{data.get('from')} → {data.get('to')}"
+            return "⇡ upcast", "", Text(steps, style="cyan"), []
         case "warning":
-            return "! warning", "", Text(str(data.get("message")), style="yellow"), []
+            # The message is a sentence: it goes on its own line, the column keeps a label.
+            label = str(data.get("code", "warning")).replace("version_", "").replace("_", " ")
+            return "! warning", "", Text(label, style="yellow"), [str(data.get("message"))]
         case "replayed" | "discarded":
             return route, contract, Text(entry.kind, style="cyan"), []
         case "completed" if data.get("kind") == "finish":
