@@ -22,7 +22,9 @@ __all__ = [
     "agent_span",
     "handoff_span",
     "record_outcome",
+    "record_returned",
     "recording",
+    "retrieval_span",
     "workflow_span",
 ]
 
@@ -38,6 +40,11 @@ HANDOFF_CONTRACT = "seamline.handoff.contract"
 HANDOFF_ID = "seamline.handoff.id"
 HANDOFF_OUTCOME = "seamline.handoff.outcome"
 HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
+
+DATA_SOURCE = "gen_ai.data_source.id"
+MEMORY_OPERATION = "seamline.memory.operation"
+MEMORY_RETURNED = "seamline.memory.returned_count"
+MEMORY_SOURCE = "seamline.memory"
 
 _tracer = trace.get_tracer("seamline")
 _NO_SPAN = nullcontext(INVALID_SPAN)
@@ -119,3 +126,31 @@ def record_event(span: Span, name: str, attributes: dict[str, str]) -> None:
     """Attach a point-in-time fact to a handoff (a deprecated version, an upcast)."""
     if span.is_recording():
         span.add_event(name, attributes)
+
+
+def retrieval_span(operation: str, correlation_id: str) -> AbstractContextManager[Span]:
+    """One memory read (``retrieval seamline.memory``), a child of the reading agent's span.
+
+    Only the operation and, afterwards, how many artifacts came back are recorded: the
+    query and the values may hold what a contract marks sensitive, and they stay in the
+    read audit, inside the store.
+    """
+    if not recording():
+        return _NO_SPAN
+    return _tracer.start_as_current_span(
+        f"retrieval {MEMORY_SOURCE}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            OPERATION: "retrieval",
+            DATA_SOURCE: MEMORY_SOURCE,
+            MEMORY_OPERATION: operation,
+            CONVERSATION_ID: correlation_id,
+            OPENINFERENCE_KIND: "RETRIEVER",
+        },
+    )
+
+
+def record_returned(span: Span, count: int) -> None:
+    """How many artifacts a memory read handed back."""
+    if span.is_recording():
+        span.set_attribute(MEMORY_RETURNED, count)

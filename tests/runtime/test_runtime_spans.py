@@ -79,8 +79,10 @@ def test_deprecated_version_and_upcast_are_span_events(exporter: InMemorySpanExp
     assert span.attributes["seamline.handoff.contract"] == "refund.request@2.0.0"
 
 
-def test_memory_reads_link_to_the_reading_agents_span(exporter: InMemorySpanExporter) -> None:
-    """A read's audit row names the trace and the invoke_agent span it happened in."""
+def test_memory_reads_are_retrieval_spans_linked_from_the_audit(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """Each read is a retrieval span under the agent's; its audit row names that span."""
     exporter.clear()
 
     @agent(name="reader", version="1.0.0", owner="tests", accepts=[ORDER])
@@ -92,6 +94,14 @@ def test_memory_reads_link_to_the_reading_agents_span(exporter: InMemorySpanExpo
     result = anyio.run(lambda: runtime.run("reader", ORDER_1, intent="refund"))
     assert runtime.memory is not None
     (read,) = runtime.memory.reads(result.workflow_id)
-    span = next(s for s in exporter.get_finished_spans() if s.name == "invoke_agent reader")
-    assert read.trace_id == f"{span.context.trace_id:032x}"
-    assert read.span_id == f"{span.context.span_id:016x}"
+    spans = exporter.get_finished_spans()
+    agent_span = next(s for s in spans if s.name == "invoke_agent reader")
+    (retrieval,) = [s for s in spans if s.name == "retrieval seamline.memory"]
+    assert retrieval.parent is not None and retrieval.parent.span_id == agent_span.context.span_id
+    assert read.trace_id == f"{retrieval.context.trace_id:032x}"
+    assert read.span_id == f"{retrieval.context.span_id:016x}"
+    assert retrieval.attributes is not None
+    assert retrieval.attributes["gen_ai.operation.name"] == "retrieval"
+    assert retrieval.attributes["seamline.memory.operation"] == "search"
+    assert retrieval.attributes["seamline.memory.returned_count"] == 0
+    assert retrieval.attributes["openinference.span.kind"] == "RETRIEVER"

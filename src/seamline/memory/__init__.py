@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -36,6 +37,7 @@ from seamline.memory.embedder import Embedder, HashingEmbedder, SentenceEmbedder
 from seamline.memory.search import Hit, Searcher, SearchMode
 from seamline.memory.vectors import to_blob
 from seamline.stores import ArtifactQuery, ArtifactRecord, ArtifactStore, ReadRecord
+from seamline.tracing import record_returned, retrieval_span
 from seamline.types import new_id, utcnow
 
 if TYPE_CHECKING:
@@ -197,34 +199,32 @@ class StepMemory:
     def get(self, key: str, *, version: int | None = None) -> Artifact:
         """The newest version of ``key`` (this step's own writes included), or ``version``."""
         _check_key(key)
-        mine = [w for w in self._writes if w.key == key and version in (None, w.version)]
-        try:
+        with self._reading("get", {"key": key, "version": version}) as returned:
+            mine = [w for w in self._writes if w.key == key and version in (None, w.version)]
             found = (
                 Artifact.of(mine[-1])
                 if mine
                 else self._memory.get(self.correlation_id, key, version=version)
             )
-        except NotFoundError:
-            self._audit("get", {"key": key, "version": version}, [])
-            raise
-        self._audit("get", {"key": key, "version": version}, [found.id])
+            returned.append(found.id)
         return found
 
     def list(self, where: ArtifactFilter | dict[str, Any] | None = None) -> builtins.list[Artifact]:
         """Committed artifacts matching ``where``, newest first."""
         spec = ArtifactFilter.parse(where or {})
-        found = self._memory.list(self.correlation_id, spec)
-        query = spec.model_dump(mode="json", exclude_defaults=True)
-        self._audit("list", query, [artifact.id for artifact in found])
+        with self._reading("list", spec.model_dump(mode="json", exclude_defaults=True)) as ids:
+            found = self._memory.list(self.correlation_id, spec)
+            ids.extend(artifact.id for artifact in found)
         return found
 
     def search(
         self, text: str, *, mode: SearchMode | str = SearchMode.HYBRID, limit: int = 10
     ) -> builtins.list[Hit]:
         """Committed artifacts best matching ``text``."""
-        hits = self._memory.search(self.correlation_id, text, mode=mode, limit=limit)
         query = {"text": text, "mode": str(SearchMode(mode)), "limit": limit}
-        self._audit("search", query, [hit.artifact.id for hit in hits])
+        with self._reading("search", query) as returned:
+            hits = self._memory.search(self.correlation_id, text, mode=mode, limit=limit)
+            returned.extend(hit.artifact.id for hit in hits)
         return hits
 
     def context(
@@ -241,6 +241,25 @@ class StepMemory:
         The order and the rule for what is left out are documented in
         :mod:`seamline.memory.context`.
         """
+        request = {
+            "keys": list(keys),
+            "query": query,
+            "max_bytes": max_bytes,
+            "max_tokens": max_tokens,
+        }
+        with self._reading("context", request) as returned:
+            assembled = self._assemble(keys, query, limit, max_bytes, max_tokens)
+            returned.extend(item.artifact_id for item in assembled.items if item.artifact_id)
+        return assembled
+
+    def _assemble(
+        self,
+        keys: Sequence[str],
+        query: str | None,
+        limit: int,
+        max_bytes: int | None,
+        max_tokens: int | None,
+    ) -> AssembledContext:
         envelope = self._envelope
         required = [
             ContextItem("intent", "intent", envelope.intent.text),
@@ -257,16 +276,7 @@ class StepMemory:
             for hit in self._memory.search(self.correlation_id, query, limit=limit):
                 artifact = hit.artifact
                 optional.append(ContextItem("search", artifact.key, artifact.value, artifact.id))
-        assembled = assemble(required, optional, max_bytes=max_bytes, max_tokens=max_tokens)
-        request = {
-            "keys": list(keys),
-            "query": query,
-            "max_bytes": max_bytes,
-            "max_tokens": max_tokens,
-        }
-        returned = [item.artifact_id for item in assembled.items if item.artifact_id]
-        self._audit("context", request, returned)
-        return assembled
+        return assemble(required, optional, max_bytes=max_bytes, max_tokens=max_tokens)
 
     def abandon(self) -> None:
         """Drop the writes of an attempt that failed or was rejected; keep the read audit.
@@ -282,6 +292,17 @@ class StepMemory:
         writes, reads = self._writes, self._reads
         self._writes, self._reads = [], []
         return writes, reads
+
+    @contextmanager
+    def _reading(self, operation: str, query: dict[str, Any]) -> Iterator[builtins.list[str]]:
+        """A retrieval span around one read, and its audit row, even when the read fails."""
+        returned: builtins.list[str] = []
+        with retrieval_span(operation, self.correlation_id) as span:
+            try:
+                yield returned
+            finally:
+                record_returned(span, len(returned))
+                self._audit(operation, query, returned)
 
     def _audit(self, operation: str, query: dict[str, Any], returned: builtins.list[str]) -> None:
         span = trace.get_current_span().get_span_context()
