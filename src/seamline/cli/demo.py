@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import time
+from pathlib import Path
+from typing import Annotated
 
 import anyio
+import typer
 from rich.rule import Rule
 from rich.text import Text
 
@@ -13,10 +16,30 @@ from seamline.cli._common import StoreOption, console, open_store
 from seamline.cli.render import timeline
 from seamline.demo import APP, TICKETS, build_registry
 from seamline.runtime import Runtime
+from seamline.telemetry import configure
 
 
-def demo(store: StoreOption) -> None:
+def demo(
+    store: StoreOption,
+    otlp: Annotated[
+        str | None,
+        typer.Option(
+            help="Export the demo's traces over OTLP/HTTP to this URL, e.g. "
+            "http://127.0.0.1:6006/v1/traces."
+        ),
+    ] = None,
+) -> None:
     """Run four support tickets through intake -> triage -> refunds -> fulfillment."""
+    provider = configure("otlp-http", endpoint=otlp) if otlp else None
+    try:
+        _run(store)
+    finally:
+        if provider is not None:
+            provider.force_flush()
+            provider.shutdown()
+
+
+def _run(store: Path) -> None:
     registry = build_registry()
     runtime = Runtime(registry, open_store(store, create=True), app=APP)
     names = ("intake", "triage", "refunds", "fulfillment")
