@@ -9,10 +9,14 @@ conventions (``invoke_workflow``, ``invoke_agent``); the handoff span carries
 
 from __future__ import annotations
 
+import hashlib
+import json
 from contextlib import AbstractContextManager, nullcontext
 
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
+
+from seamline.contracts import Envelope, mask_payload
 
 __all__ = [
     "HANDOFF_CONTRACT",
@@ -21,6 +25,8 @@ __all__ = [
     "HANDOFF_SOURCE",
     "agent_span",
     "handoff_span",
+    "record_envelope",
+    "record_event",
     "record_outcome",
     "record_returned",
     "recording",
@@ -41,6 +47,12 @@ HANDOFF_ID = "seamline.handoff.id"
 HANDOFF_OUTCOME = "seamline.handoff.outcome"
 HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
 
+HANDOFF_SOURCE_VERSION = "seamline.handoff.source.version"
+HANDOFF_DESTINATION_VERSION = "seamline.handoff.destination.version"
+HANDOFF_CONTRACT_NAME = "seamline.handoff.contract.name"
+HANDOFF_CONTRACT_VERSION = "seamline.handoff.contract.version"
+HANDOFF_PAYLOAD_SHA256 = "seamline.handoff.payload.sha256"
+HANDOFF_PAYLOAD_BYTES = "seamline.handoff.payload.size"
 DATA_SOURCE = "gen_ai.data_source.id"
 MEMORY_OPERATION = "seamline.memory.operation"
 MEMORY_RETURNED = "seamline.memory.returned_count"
@@ -154,3 +166,25 @@ def record_returned(span: Span, count: int) -> None:
     """How many artifacts a memory read handed back."""
     if span.is_recording():
         span.set_attribute(MEMORY_RETURNED, count)
+
+
+def record_envelope(span: Span, envelope: Envelope) -> None:
+    """What crossed the seam, without its values: versions, contract, payload hash and size.
+
+    The hash is taken over the payload with sensitive fields masked, so a low-entropy
+    secret (a card's last four digits) cannot be recovered by hashing guesses.
+    """
+    if not span.is_recording():
+        return
+    masked = mask_payload(envelope.payload, envelope.sensitive)
+    body = json.dumps(masked, sort_keys=True, separators=(",", ":"), default=str).encode()
+    span.set_attributes(
+        {
+            HANDOFF_SOURCE_VERSION: envelope.source.version,
+            HANDOFF_DESTINATION_VERSION: envelope.destination.version,
+            HANDOFF_CONTRACT_NAME: envelope.contract.name,
+            HANDOFF_CONTRACT_VERSION: envelope.contract.version,
+            HANDOFF_PAYLOAD_SHA256: hashlib.sha256(body).hexdigest(),
+            HANDOFF_PAYLOAD_BYTES: len(body),
+        }
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from hashlib import sha256
+
 import anyio
 import pytest
 from chain_fixtures import ORDER, ORDER_1, Order, chain
@@ -9,16 +12,20 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import BaseModel
 
 from seamline import (
     Context,
+    Contract,
     ContractDeprecationWarning,
     Finish,
+    HandOff,
     Outcome,
     Registry,
     Runtime,
     agent,
 )
+from seamline.contracts import MASK
 from seamline.demo import TICKETS, build_registry
 
 _exporter = InMemorySpanExporter()
@@ -105,3 +112,42 @@ def test_memory_reads_are_retrieval_spans_linked_from_the_audit(
     assert retrieval.attributes["seamline.memory.operation"] == "search"
     assert retrieval.attributes["seamline.memory.returned_count"] == 0
     assert retrieval.attributes["openinference.span.kind"] == "RETRIEVER"
+
+
+class Payout(BaseModel):
+    """A payout with a secret."""
+
+    order_id: str
+    iban: str
+
+
+PAYOUT = Contract(model=Payout, name="payout", version="1.3.0", owner="pay", sensitive=["iban"])
+
+
+def test_handoff_spans_carry_versions_and_a_masked_payload_hash(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """Versions, contract and payload size and hash, computed over the masked payload."""
+    exporter.clear()
+
+    @agent(name="sender", version="4.2.0", owner="pay", accepts=[PAYOUT], emits=[PAYOUT])
+    def sender(payout: Payout, ctx: Context) -> Outcome:
+        return HandOff(to="bank", payload=payout)
+
+    @agent(name="bank", version="1.0.1", owner="pay", accepts=[PAYOUT])
+    def bank(payout: Payout, ctx: Context) -> Outcome:
+        return Finish(None)
+
+    runtime = Runtime(Registry(agents=[sender, bank], contracts=[PAYOUT]))
+    secret = Payout(order_id="ORD-9", iban="DE89370400440532013000")
+    anyio.run(lambda: runtime.run("sender", secret, intent="pay out"))
+    span = next(s for s in exporter.get_finished_spans() if s.name == "handoff sender -> bank")
+    attributes = dict(span.attributes or {})
+    assert attributes["seamline.handoff.source.version"] == "4.2.0"
+    assert attributes["seamline.handoff.destination.version"] == "1.0.1"
+    assert attributes["seamline.handoff.contract.name"] == "payout"
+    assert attributes["seamline.handoff.contract.version"] == "1.3.0"
+    masked = json.dumps({"iban": MASK, "order_id": "ORD-9"}, sort_keys=True, separators=(",", ":"))
+    assert attributes["seamline.handoff.payload.sha256"] == sha256(masked.encode()).hexdigest()
+    assert attributes["seamline.handoff.payload.size"] == len(masked.encode())
+    assert "DE89370400440532013000" not in str(attributes)

@@ -68,6 +68,7 @@ from seamline.stores import (
 from seamline.tracing import (
     agent_span,
     handoff_span,
+    record_envelope,
     record_event,
     record_outcome,
     recording,
@@ -409,6 +410,7 @@ class Engine:
                 receiver.name, target.name, contract.ref, envelope.handoff_id, on=cursor.traced
             ) as span:
                 checked = self._check_next(cursor, envelope, target)
+                record_envelope(span, checked.envelope)
                 for kind, data in checked.notes:
                     record_event(span, f"seamline.{kind}", json.loads(data))
                 if isinstance(checked.verdict, Accepted):
