@@ -29,6 +29,7 @@ __all__ = [
     "record_event",
     "record_outcome",
     "record_returned",
+    "record_tool_call",
     "recording",
     "retrieval_span",
     "workflow_span",
@@ -53,6 +54,9 @@ HANDOFF_CONTRACT_NAME = "seamline.handoff.contract.name"
 HANDOFF_CONTRACT_VERSION = "seamline.handoff.contract.version"
 HANDOFF_PAYLOAD_SHA256 = "seamline.handoff.payload.sha256"
 HANDOFF_PAYLOAD_BYTES = "seamline.handoff.payload.size"
+TOOL_NAME = "gen_ai.tool.name"
+TOOL_CALL_ID = "gen_ai.tool.call.id"
+ERROR_TYPE = "error.type"
 DATA_SOURCE = "gen_ai.data_source.id"
 MEMORY_OPERATION = "seamline.memory.operation"
 MEMORY_RETURNED = "seamline.memory.returned_count"
@@ -188,3 +192,21 @@ def record_envelope(span: Span, envelope: Envelope) -> None:
             HANDOFF_PAYLOAD_BYTES: len(body),
         }
     )
+
+
+def record_tool_call(tool: str, call_id: str | None, failed: bool) -> None:
+    """An ``execute_tool {tool}`` span for a tool call an agent recorded in its handoff.
+
+    The call ran inside the agent, so the span marks it (name, call id, error) under the
+    agent's span rather than timing it; arguments and results stay in the envelope.
+    """
+    attributes: dict[str, str] = {OPERATION: "execute_tool", TOOL_NAME: tool}
+    if call_id:
+        attributes[TOOL_CALL_ID] = call_id
+    if failed:
+        attributes[ERROR_TYPE] = "tool_error"
+    attributes[OPENINFERENCE_KIND] = "TOOL"
+    with _tracer.start_as_current_span(
+        f"execute_tool {tool}", kind=SpanKind.INTERNAL, attributes=attributes
+    ):
+        pass

@@ -84,6 +84,11 @@ def test_deprecated_version_and_upcast_are_span_events(exporter: InMemorySpanExp
     }
     assert span.attributes is not None
     assert span.attributes["seamline.handoff.contract"] == "refund.request@2.0.0"
+    spans = exporter.get_finished_spans()
+    (tool,) = [s for s in spans if s.name == "execute_tool orders.lookup"]
+    intake = next(s for s in spans if s.name == "invoke_agent intake")
+    assert tool.parent is not None and tool.parent.span_id == intake.context.span_id
+    assert tool.attributes is not None and tool.attributes["gen_ai.tool.name"] == "orders.lookup"
 
 
 def test_memory_reads_are_retrieval_spans_linked_from_the_audit(

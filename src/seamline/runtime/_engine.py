@@ -71,6 +71,7 @@ from seamline.tracing import (
     record_envelope,
     record_event,
     record_outcome,
+    record_tool_call,
     recording,
     workflow_span,
 )
@@ -454,6 +455,9 @@ class Engine:
                     outcome = agent.fn(cursor.payload, context)
                 if inspect.isawaitable(outcome):
                     outcome = await outcome
+                if cursor.traced and isinstance(outcome, HandOff):
+                    for output in outcome.tool_outputs:
+                        record_tool_call(output.tool, output.call_id, output.isError)
             except Exception as error:  # an agent's bug must not take the runtime down
                 return _Fault(
                     "agent_error",
