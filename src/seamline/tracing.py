@@ -47,6 +47,7 @@ HANDOFF_CONTRACT = "seamline.handoff.contract"
 HANDOFF_ID = "seamline.handoff.id"
 HANDOFF_OUTCOME = "seamline.handoff.outcome"
 HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
+HANDOFF_ATTEMPT = "seamline.handoff.attempt"
 
 HANDOFF_SOURCE_VERSION = "seamline.handoff.source.version"
 HANDOFF_DESTINATION_VERSION = "seamline.handoff.destination.version"
@@ -131,10 +132,12 @@ def handoff_span(
     )
 
 
-def record_outcome(span: Span, outcome: str, issues: int = 0) -> None:
-    """Mark how a handoff ended (validated, rejected, dead_lettered, ...)."""
+def record_outcome(span: Span, outcome: str, issues: int = 0, attempt: int = 1) -> None:
+    """Mark how a handoff ended: ``validated``, ``rejected_with_feedback`` (the sender runs
+    again), ``fallback`` or ``dead_lettered``, with its issue count and sender attempt."""
     if span.is_recording():
         span.set_attribute(HANDOFF_OUTCOME, outcome)
+        span.set_attribute(HANDOFF_ATTEMPT, attempt)
         span.set_attribute(HANDOFF_ISSUES, issues)
 
 

@@ -156,3 +156,27 @@ def test_handoff_spans_carry_versions_and_a_masked_payload_hash(
     assert attributes["seamline.handoff.payload.sha256"] == sha256(masked.encode()).hexdigest()
     assert attributes["seamline.handoff.payload.size"] == len(masked.encode())
     assert "DE89370400440532013000" not in str(attributes)
+
+
+def test_handoff_spans_record_feedback_rounds_and_the_final_path(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """T-2 is rejected then fixed on attempt 2; T-3 ends in the dead-letter queue."""
+    runtime = Runtime(build_registry())
+    outcomes = {}
+    for index in (1, 2):
+        exporter.clear()
+        _, ticket = TICKETS[index]
+        with pytest.warns(ContractDeprecationWarning):
+            anyio.run(lambda ticket=ticket: runtime.run("intake", ticket, intent=ticket.message))  # type: ignore[misc]
+        outcomes[ticket.ticket_id] = [
+            (
+                (s.attributes or {})["seamline.handoff.outcome"],
+                (s.attributes or {})["seamline.handoff.attempt"],
+                (s.attributes or {})["seamline.handoff.validation.issue_count"],
+            )
+            for s in exporter.get_finished_spans()
+            if s.name == "handoff triage -> refunds"
+        ]
+    assert outcomes["T-2"] == [("rejected_with_feedback", 1, 2), ("validated", 2, 0)]
+    assert outcomes["T-3"][-1] == ("dead_lettered", 3, 1)

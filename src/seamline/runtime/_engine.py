@@ -415,17 +415,20 @@ class Engine:
                 for kind, data in checked.notes:
                     record_event(span, f"seamline.{kind}", json.loads(data))
                 if isinstance(checked.verdict, Accepted):
-                    record_outcome(span, "validated")
+                    record_outcome(span, "validated", 0, attempt)
                     return self._advance(cursor, delivered_at, checked)
                 issues = checked.verdict
-                record_outcome(span, "rejected", len(issues))
                 retry = attempt <= contract.policy.feedback_retries
                 self._record_rejection(cursor, envelope, checked, retry=retry)
                 if retry:
+                    record_outcome(span, "rejected_with_feedback", len(issues), attempt)
                     attempt += 1
                     feedback = tuple(issues)
                     continue
-                return self._exhausted(cursor, delivered_at, envelope, contract, issues)
+                ended = self._exhausted(cursor, delivered_at, envelope, contract, issues)
+                path = "fallback" if isinstance(ended, _Cursor) else "dead_lettered"
+                record_outcome(span, path, len(issues), attempt)
+                return ended
 
     async def _invoke(
         self, agent: Agent, cursor: _Cursor, feedback: tuple[Issue, ...], attempt: int
