@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 
 from seamline.contracts import Envelope, mask_payload
+from seamline.telemetry import configure
 
 __all__ = [
     "HANDOFF_CONTRACT",
@@ -24,6 +25,7 @@ __all__ = [
     "HANDOFF_OUTCOME",
     "HANDOFF_SOURCE",
     "agent_span",
+    "configure",
     "handoff_span",
     "record_envelope",
     "record_event",

@@ -13,6 +13,9 @@ import seamline.testing._probes  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
+# Inner runs skip arize-phoenix's plugin, as this project's own runs do (pyproject addopts).
+NO_PHOENIX = ("-p", "no:phoenix")
+
 CONTRACTS_MODULE = """
 from typing import Annotated
 
@@ -70,10 +73,10 @@ def project(pytester: pytest.Pytester, option: str | None) -> None:
 def test_without_the_option_the_plugin_adds_nothing(pytester: pytest.Pytester) -> None:
     """No ini value: no collection hook registered and only the project's own tests."""
     project(pytester, None)
-    config = pytester.parseconfigure()
+    config = pytester.parseconfigure(*NO_PHOENIX)
     assert config.pluginmanager.has_plugin("seamline")
     assert not config.pluginmanager.has_plugin("seamline-contracts-collection")
-    result = pytester.runpytest("--collect-only", "-q")
+    result = pytester.runpytest(*NO_PHOENIX, "--collect-only", "-q")
     assert result.stdout.lines[0] == "test_plain.py::test_plain"
     assert "seamline" not in result.stdout.str()
 
@@ -83,7 +86,7 @@ def test_the_option_collects_every_contract_with_readable_node_ids(
 ) -> None:
     """A list of contracts becomes ``seamline-contracts::name@version::case`` items."""
     project(pytester, "shop_contracts:CONTRACTS")
-    result = pytester.runpytest("--collect-only", "-q")
+    result = pytester.runpytest(*NO_PHOENIX, "--collect-only", "-q")
     assert result.stdout.lines[:9] == [
         "test_plain.py::test_plain",
         *(f"seamline-contracts::shop.order@1.0.0::{case}" for case in CASES),
@@ -94,7 +97,7 @@ def test_the_option_collects_every_contract_with_readable_node_ids(
 def test_generated_items_pass_and_fail_with_the_case_message(pytester: pytest.Pytester) -> None:
     """A sound contract passes; a coercing one fails with the probe and the fix, no traceback."""
     project(pytester, "shop_contracts:CONTRACTS")
-    result = pytester.runpytest()
+    result = pytester.runpytest(*NO_PHOENIX)
     result.assert_outcomes(passed=8, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -112,7 +115,7 @@ def test_a_registry_factory_is_called_and_the_built_in_contract_left_out(
 ) -> None:
     """A function returning a Registry works; seamline's rejected-handoff gets no tests."""
     project(pytester, "shop_contracts:registry")
-    result = pytester.runpytest("--collect-only", "-q")
+    result = pytester.runpytest(*NO_PHOENIX, "--collect-only", "-q")
     collected = [line for line in result.stdout.lines if line.startswith("seamline-contracts")]
     assert collected == [f"seamline-contracts::shop.order@1.0.0::{case}" for case in CASES]
 
@@ -123,7 +126,7 @@ def test_running_single_files_neither_collects_nor_imports_contracts(
     """Pointed at a file, pytest skips the contracts: the named module is never imported."""
     project(pytester, "exploding:CONTRACTS")
     pytester.makepyfile(exploding="raise SystemExit('imported')")
-    result = pytester.runpytest("test_plain.py")
+    result = pytester.runpytest(*NO_PHOENIX, "test_plain.py")
     result.assert_outcomes(passed=1)
 
 
@@ -138,7 +141,7 @@ def test_parametrized_contract_tests_in_a_module(pytester: pytest.Pytester) -> N
         test_order = contract_tests(ORDER)
         """
     )
-    result = pytester.runpytest("test_shop.py", "-v")
+    result = pytester.runpytest(*NO_PHOENIX, "test_shop.py", "-v")
     result.stdout.fnmatch_lines(
         [f"test_shop.py::test_order[[]shop.order@1.0.0::{case}[]] PASSED*" for case in CASES]
     )
@@ -184,7 +187,7 @@ def test_a_bad_option_is_one_usage_error_line(
 ) -> None:
     """Each mistake in the option stops the run with one line saying what and how to fix it."""
     project(pytester, option)
-    result = pytester.runpytest()
+    result = pytester.runpytest(*NO_PHOENIX)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert [line for line in result.stderr.lines if line.strip()] == [error]
 
@@ -198,7 +201,7 @@ def test_a_missing_extra_is_one_usage_error_line(
     for name in ("_probes", "_schema"):  # forget them, so the next use imports them afresh
         monkeypatch.delitem(sys.modules, f"seamline.testing.{name}", raising=False)
         monkeypatch.delattr(f"seamline.testing.{name}", raising=False)
-    result = pytester.runpytest()
+    result = pytester.runpytest(*NO_PHOENIX)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
