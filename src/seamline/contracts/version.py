@@ -9,7 +9,7 @@ version is a published interface, not a build.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import total_ordering
 
 from seamline.exceptions import VersionError
@@ -88,6 +88,8 @@ class VersionRange:
 
     spec: str
     bounds: tuple[_Bound, ...]
+    _answers: dict[Version, bool] = field(default_factory=dict, compare=False, repr=False)
+    """Memo of :meth:`admits`: routing and validation ask it several times per handoff."""
 
     @classmethod
     def parse(cls, spec: str | VersionRange) -> VersionRange:
@@ -107,7 +109,12 @@ class VersionRange:
     def admits(self, version: Version | str) -> bool:
         """Whether ``version`` lies in this range."""
         parsed = Version.parse(version)
-        return all(bound.admits(parsed) for bound in self.bounds)
+        answer = self._answers.get(parsed)
+        if answer is None:
+            answer = all(bound.admits(parsed) for bound in self.bounds)
+            if len(self._answers) < 256:  # a range meets a handful of versions; stay bounded
+                self._answers[parsed] = answer
+        return answer
 
     def __str__(self) -> str:
         return self.spec
