@@ -170,13 +170,15 @@ class SqliteStore:
             raise
 
     def _migrate(self) -> None:
-        row = self._db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'seamline_meta'"
+        # One statement, one snapshot: read separately, another process creating the schema
+        # in between would make a new store look like a foreign database.
+        meta, tables = self._db.execute(
+            "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+            "AND name = 'seamline_meta'), (SELECT count(*) FROM sqlite_master)"
         ).fetchone()
-        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if row is None and tables:
+        if not meta and tables:
             raise sqlite3.DatabaseError("it holds other tables and no seamline_meta")
-        if row is not None:
+        if meta:
             found = self._db.execute(
                 "SELECT value FROM seamline_meta WHERE key = 'schema_version'"
             ).fetchone()
