@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 
 from seamline.contracts import Envelope, mask_payload
 from seamline.telemetry import configure
+
+if TYPE_CHECKING:
+    from seamline.evals import Evaluation
 
 __all__ = [
     "HANDOFF_CONTRACT",
@@ -28,6 +35,7 @@ __all__ = [
     "configure",
     "handoff_span",
     "record_envelope",
+    "record_evaluations",
     "record_event",
     "record_outcome",
     "record_returned",
@@ -50,6 +58,13 @@ HANDOFF_ID = "seamline.handoff.id"
 HANDOFF_OUTCOME = "seamline.handoff.outcome"
 HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
 HANDOFF_ATTEMPT = "seamline.handoff.attempt"
+HANDOFF_LATENCY = "seamline.handoff.latency_ms"
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+EVALUATION_NAME = "gen_ai.evaluation.name"
+EVALUATION_SCORE = "gen_ai.evaluation.score.value"
+EVALUATION_LABEL = "gen_ai.evaluation.score.label"
+EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+EVALUATION_MODE = "seamline.evaluation.mode"
 
 HANDOFF_SOURCE_VERSION = "seamline.handoff.source.version"
 HANDOFF_DESTINATION_VERSION = "seamline.handoff.destination.version"
@@ -134,13 +149,56 @@ def handoff_span(
     )
 
 
-def record_outcome(span: Span, outcome: str, issues: int = 0, attempt: int = 1) -> None:
+def record_outcome(
+    span: Span, outcome: str, issues: int = 0, attempt: int = 1, started: float | None = None
+) -> None:
     """Mark how a handoff ended: ``validated``, ``rejected_with_feedback`` (the sender runs
-    again), ``fallback`` or ``dead_lettered``, with its issue count and sender attempt."""
+    again), ``fallback`` or ``dead_lettered``, with its issue count, sender attempt and, from
+    ``started`` (a ``time.perf_counter()`` reading), the seam's own latency in ms: checks,
+    evaluators and the ledger commit."""
     if span.is_recording():
-        span.set_attribute(HANDOFF_OUTCOME, outcome)
-        span.set_attribute(HANDOFF_ATTEMPT, attempt)
-        span.set_attribute(HANDOFF_ISSUES, issues)
+        attributes: dict[str, str | int | float] = {
+            HANDOFF_OUTCOME: outcome,
+            HANDOFF_ATTEMPT: attempt,
+            HANDOFF_ISSUES: issues,
+        }
+        if started is not None:
+            attributes[HANDOFF_LATENCY] = round((time.perf_counter() - started) * 1e3, 3)
+        span.set_attributes(attributes)
+
+
+def record_evaluations(
+    span: Span, evaluations: Iterable[Evaluation], handoff_id: str | None = None
+) -> None:
+    """One ``gen_ai.evaluation.result`` event per evaluation, on the span evaluated.
+
+    Explanations were masked when the evaluations were made. ``handoff_id`` names the
+    handoff when the span is not its own (flagging evaluators report on the receiver's).
+    """
+    if not span.is_recording():
+        return
+    for evaluation in evaluations:
+        attributes = _evaluation_attributes(evaluation)
+        if handoff_id is not None:
+            attributes = {**attributes, HANDOFF_ID: handoff_id}
+        span.add_event(EVALUATION_EVENT, attributes)
+
+
+@lru_cache(maxsize=512)
+def _evaluation_attributes(evaluation: Evaluation) -> dict[str, str | float]:
+    """Event attributes; cached, since most handoffs repeat the same passing results."""
+    attributes: dict[str, str | float] = {
+        EVALUATION_NAME: evaluation.name,
+        EVALUATION_LABEL: evaluation.label.value,
+        EVALUATION_MODE: evaluation.mode.value,
+    }
+    if evaluation.score is not None:
+        attributes[EVALUATION_SCORE] = float(evaluation.score)
+    if evaluation.explanation:
+        attributes[EVALUATION_EXPLANATION] = evaluation.explanation
+    if evaluation.error_type is not None:
+        attributes[ERROR_TYPE] = evaluation.error_type
+    return attributes
 
 
 def record_event(span: Span, name: str, attributes: dict[str, str]) -> None:

@@ -65,10 +65,11 @@ def test_chain_runs_to_the_end_and_records_every_transition(store: Store) -> Non
     assert result.result == {"order_id": "ORD-1", "steps": 2}
     assert result.handoffs == 3
     log = kinds(store, result.workflow_id)
-    assert log == ["proposed", "validated"] + [
+    assert log == ["proposed", "evaluated", "validated"] + [
         "delivered",
         "completed",
         "proposed",
+        "evaluated",
         "validated",
     ] * 2 + [
         "delivered",

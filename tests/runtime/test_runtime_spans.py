@@ -27,6 +27,7 @@ from seamline import (
 )
 from seamline.contracts import MASK
 from seamline.demo import TICKETS, build_registry
+from seamline.evals import DEFAULT_EVALUATORS, Subject, Verdict, evaluator
 
 _exporter = InMemorySpanExporter()
 
@@ -180,3 +181,54 @@ def test_handoff_spans_record_feedback_rounds_and_the_final_path(
         ]
     assert outcomes["T-2"] == [("rejected_with_feedback", 1, 2), ("validated", 2, 0)]
     assert outcomes["T-3"][-1] == ("dead_lettered", 3, 1)
+
+
+def test_evaluations_are_gen_ai_evaluation_result_events(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """Blocking results sit on the handoff span; flagging ones on the receiver's agent span,
+    naming the handoff. An explanation quoting a sensitive value is masked."""
+    exporter.clear()
+
+    @evaluator(mode="flagging")
+    def iban_country(handoff: Subject) -> Verdict:
+        iban = handoff.payload.iban  # type: ignore[attr-defined]
+        return Verdict(iban.startswith("NL"), score=0.1, explanation=f"{iban} is not Dutch")
+
+    @agent(name="sender", version="4.2.0", owner="pay", accepts=[PAYOUT], emits=[PAYOUT])
+    def sender(payout: Payout, ctx: Context) -> Outcome:
+        return HandOff(to="bank", payload=payout)
+
+    @agent(name="bank", version="1.0.1", owner="pay", accepts=[PAYOUT])
+    def bank(payout: Payout, ctx: Context) -> Outcome:
+        return Finish(None)
+
+    runtime = Runtime(
+        Registry(agents=[sender, bank], contracts=[PAYOUT]),
+        evaluators=[*DEFAULT_EVALUATORS, iban_country],
+    )
+    secret = Payout(order_id="ORD-9", iban="DE89370400440532013000")
+    anyio.run(lambda: runtime.run("sender", secret, intent="pay out"))
+    spans = exporter.get_finished_spans()
+    handoff = next(s for s in spans if s.name == "handoff sender -> bank")
+    blocking = [dict(e.attributes or {}) for e in handoff.events]
+    assert {e["gen_ai.evaluation.name"] for e in blocking} == {
+        "contract_accepted",
+        "schema_valid",
+        "intent_unchanged",
+        "constraints_kept",
+        "facts_unchanged",
+        "required_fields",
+    }
+    assert all(e["gen_ai.evaluation.score.label"] == "pass" for e in blocking)
+    assert all(e["seamline.evaluation.mode"] == "blocking" for e in blocking)
+    assert (handoff.attributes or {})["seamline.handoff.latency_ms"] > 0
+    bank_span = next(s for s in spans if s.name == "invoke_agent bank")
+    (flag,) = [dict(e.attributes or {}) for e in bank_span.events]
+    assert flag["gen_ai.evaluation.name"] == "iban_country"
+    assert flag["gen_ai.evaluation.score.label"] == "fail"
+    assert flag["gen_ai.evaluation.score.value"] == 0.1
+    assert flag["gen_ai.evaluation.explanation"] == f"{MASK} is not Dutch"
+    assert flag["seamline.handoff.id"] == (handoff.attributes or {})["seamline.handoff.id"]
+    everything = str([(s.attributes, [e.attributes for e in s.events]) for s in spans])
+    assert "DE89370400440532013000" not in everything

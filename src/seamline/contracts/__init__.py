@@ -27,7 +27,7 @@ from seamline.contracts.envelope import (
     TextContent,
     ToolOutput,
 )
-from seamline.contracts.masking import MASK, mask_payload
+from seamline.contracts.masking import MASK, mask_payload, redact
 from seamline.contracts.migration import Migration, MigrationGraph, MigrationPath, migration
 from seamline.contracts.validation import Accepted, check_handoff, deprecation, retirement, upcast
 from seamline.contracts.version import Version, VersionRange
@@ -69,6 +69,7 @@ __all__ = [
     "deprecation",
     "mask_payload",
     "migration",
+    "redact",
     "retirement",
     "upcast",
 ]

@@ -10,13 +10,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import anyio
 from pydantic import BaseModel
 
 from seamline.contracts import Constraints, Envelope
+from seamline.evals import DEFAULT_EVALUATORS, Evaluator
 from seamline.exceptions import ConfigurationError, ConflictError
 from seamline.ledger import Ledger, fold
 from seamline.memory import Embedder, Memory
@@ -46,6 +47,10 @@ class Runtime:
         tenant: artifacts written with ``shared=True`` are visible to every workflow of it.
         breakers: when a destination agent's circuit breaker opens and closes again; None
             turns breakers off. Their state is mirrored into the registry's health.
+        evaluators: checks run on every handoff beyond its contract, blocking or flagging
+            (see :mod:`seamline.evals`); ``required_fields`` by default. The boundary's own
+            invariants (intent, constraints, tracked facts, accepted contract) always run
+            and are recorded as evaluations too; pass ``()`` to record only those.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class Runtime:
         embedder: Embedder | None = None,
         tenant: str | None = None,
         breakers: BreakerPolicy | None = _DEFAULT_BREAKERS,
+        evaluators: Sequence[Evaluator] = DEFAULT_EVALUATORS,
     ) -> None:
         if max_hops < 1:
             raise ConfigurationError(f"max_hops must be at least 1, got {max_hops}")
@@ -85,6 +91,7 @@ class Runtime:
             bounces=bounces,
             memory=self.memory,
             breakers=self.breakers,
+            evaluators=evaluators,
         )
 
     async def run(
@@ -136,7 +143,7 @@ class Runtime:
                 f"workflow {envelope.correlation_id} already exists and handoff "
                 f"{envelope.handoff_id} is not part of it; start a new workflow id"
             )
-        cursor = self._engine.start(
+        cursor = await self._engine.start(
             envelope, name=name or envelope.destination.name, max_hops=max_hops
         )
         return await self._engine.drive(cursor, envelope.correlation_id)
@@ -177,7 +184,7 @@ class Runtime:
 
         Raises HandoffValidationError and leaves the dead letter open if it is still invalid.
         """
-        cursor = self._engine.replay(dead_letter_id, payload=payload, extra_hops=extra_hops)
+        cursor = await self._engine.replay(dead_letter_id, payload=payload, extra_hops=extra_hops)
         return await self._engine.drive(cursor, cursor.workflow.id)
 
     def discard(self, dead_letter_id: str, *, reason: str) -> None:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import random
+import time
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import anyio.to_thread
+from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
@@ -38,6 +42,17 @@ from seamline.contracts import (
     deprecation,
     retirement,
     upcast,
+)
+from seamline.evals import (
+    Evaluation,
+    Evaluator,
+    Label,
+    Mode,
+    Subject,
+    blocking_issues,
+    boundary,
+    dumps,
+    run_evaluators,
 )
 from seamline.exceptions import (
     AgentError,
@@ -69,6 +84,7 @@ from seamline.tracing import (
     agent_span,
     handoff_span,
     record_envelope,
+    record_evaluations,
     record_event,
     record_outcome,
     record_tool_call,
@@ -109,7 +125,12 @@ class _Cursor:
     """Whether spans are recorded for this run (asked once per run, see tracing.recording)."""
     memory: StepMemory | None = None
     """The running step's memory handle; its writes and reads go into the next commit."""
+    flags: list[Evaluation] | None = None
+    """What the flagging evaluators said about the open handoff while its receiver ran;
+    None until they ran this step. Recorded with the step's next commit."""
 
+
+_log = logging.getLogger("seamline.evals")
 
 _TRANSIENT = (TransientError, TimeoutError, ConnectionError)
 """Agent exceptions that may pass on a second try; everything else is permanent."""
@@ -130,7 +151,9 @@ class _Checked:
     envelope: Envelope
     verdict: Accepted | list[Issue]
     notes: list[tuple[str, str]] = field(default_factory=list)
-    """Ledger rows (kind, data) about the new handoff: deprecation warnings, upcasts."""
+    """Ledger rows (kind, data) about the new handoff: deprecation warnings, upcasts,
+    evaluations."""
+    evaluations: tuple[Evaluation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +217,14 @@ class Engine:
         bounces: int,
         memory: Memory | None,
         breakers: Breakers | None,
+        evaluators: Sequence[Evaluator],
     ) -> None:
         self.registry = registry
         self.store = store
         self.memory = memory
         self.breakers = breakers
+        self.evaluators = tuple(evaluators)
+        self._scoped: dict[tuple[str, Mode], tuple[Evaluator, ...]] = {}
         self.ledger = Ledger(store)
         self.app = app
         self.max_hops = max_hops
@@ -258,10 +284,18 @@ class Engine:
             payload=data,
         )
 
-    def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
+    def _evaluators(self, contract: str, mode: Mode) -> tuple[Evaluator, ...]:
+        """The evaluators of ``mode`` that apply to handoffs under ``contract``."""
+        chosen = self._scoped.get((contract, mode))
+        if chosen is None:
+            chosen = tuple(e for e in self.evaluators if e.mode is mode and e.applies(contract))
+            self._scoped[(contract, mode)] = chosen
+        return chosen
+
+    async def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
         """Validate a workflow's first handoff and record the workflow; raise if invalid."""
         receiver = self.registry.agent(envelope.destination.name)
-        checked = self._check(
+        checked = await self._vet(
             envelope, receiver, intent_sha256=envelope.intent.sha256, previous=None, facts={}
         )
         if not isinstance(checked.verdict, Accepted):
@@ -369,7 +403,7 @@ class Engine:
         try:
             receiver = self.registry.agent(cursor.envelope.destination.name)
         except RegistryError as error:
-            return self._fail(cursor, delivered_at, _Fault("unknown_agent", str(error)))
+            return await self._fail(cursor, delivered_at, _Fault("unknown_agent", str(error)))
         version = str(receiver.card.version)
         if self.breakers is not None and not self.breakers.allow(receiver.name, version):
             fault = _Fault(
@@ -377,7 +411,7 @@ class Engine:
                 f"{receiver.name}@{version} keeps failing; its circuit breaker is open, so the "
                 "handoff goes to the failure policy instead of waiting on it",
             )
-            return self._fail(cursor, delivered_at, fault)
+            return await self._fail(cursor, delivered_at, fault)
         feedback: tuple[Issue, ...] = ()
         attempt = 1
         faults = 0
@@ -391,7 +425,7 @@ class Engine:
                     self.breakers.state(receiver.name, version) is not BreakerState.CLOSED
                 )
                 if delay is None or tripped:
-                    return self._fail(cursor, delivered_at, outcome)
+                    return await self._fail(cursor, delivered_at, outcome)
                 faults += 1
                 self._record_retry(cursor, outcome, faults, delay)
                 await anyio.sleep(delay)
@@ -404,30 +438,34 @@ class Engine:
                 route = self.registry.route(receiver, outcome)
                 envelope = self._next_envelope(cursor, receiver, route, outcome)
             except (RegistryError, AgentError) as error:
-                return self._fail(cursor, delivered_at, _Fault("bad_handoff", str(error)))
+                return await self._fail(cursor, delivered_at, _Fault("bad_handoff", str(error)))
             contract = self.registry.contract(route.contract, route.target)
             target = self.registry.agent(route.receiver)
+            started = time.perf_counter()
             with handoff_span(
                 receiver.name, target.name, contract.ref, envelope.handoff_id, on=cursor.traced
             ) as span:
-                checked = self._check_next(cursor, envelope, target)
+                checked = await self._vet_next(cursor, envelope, target)
                 record_envelope(span, checked.envelope)
+                record_evaluations(span, checked.evaluations)
                 for kind, data in checked.notes:
-                    record_event(span, f"seamline.{kind}", json.loads(data))
+                    if kind != "evaluated":
+                        record_event(span, f"seamline.{kind}", json.loads(data))
                 if isinstance(checked.verdict, Accepted):
-                    record_outcome(span, "validated", 0, attempt)
-                    return self._advance(cursor, delivered_at, checked)
+                    ended = self._advance(cursor, delivered_at, checked)
+                    record_outcome(span, "validated", 0, attempt, started)
+                    return ended
                 issues = checked.verdict
                 retry = attempt <= contract.policy.feedback_retries
                 self._record_rejection(cursor, envelope, checked, retry=retry)
                 if retry:
-                    record_outcome(span, "rejected_with_feedback", len(issues), attempt)
+                    record_outcome(span, "rejected_with_feedback", len(issues), attempt, started)
                     attempt += 1
                     feedback = tuple(issues)
                     continue
-                ended = self._exhausted(cursor, delivered_at, envelope, contract, issues)
+                ended = await self._exhausted(cursor, delivered_at, envelope, contract, issues)
                 path = "fallback" if isinstance(ended, _Cursor) else "dead_lettered"
-                record_outcome(span, path, len(issues), attempt)
+                record_outcome(span, path, len(issues), attempt, started)
                 return ended
 
     async def _invoke(
@@ -444,11 +482,46 @@ class Engine:
         timeout = self._time_left(cursor)
         if timeout is not None and timeout <= 0:
             return _Fault("deadline", f"the deadline passed before {agent.name} could run")
+        flagging = () if cursor.flags is not None else self._flagging(cursor)
+        with agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced) as span:
+            if not flagging:
+                return await self._call(agent, cursor, context, timeout)
+            # Flagging evaluators judge the handoff while its receiver works on it.
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._flag, cursor, flagging, span)
+                outcome = await self._call(agent, cursor, context, timeout)
+        return outcome
+
+    def _flagging(self, cursor: _Cursor) -> tuple[Evaluator, ...]:
+        chosen = self._evaluators(cursor.envelope.contract.name, Mode.FLAGGING)
+        if not chosen:
+            cursor.flags = []
+        return chosen
+
+    async def _flag(self, cursor: _Cursor, evaluators: Sequence[Evaluator], span: Span) -> None:
+        envelope, payload = cursor.envelope, cursor.payload
+        assert payload is not None  # a delivered handoff was validated
+        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
+        flags = await run_evaluators(evaluators, Subject(envelope, payload, contract))
+        record_evaluations(span, flags, envelope.handoff_id)
+        for flag in flags:
+            if flag.label is not Label.PASS:
+                _log.warning(
+                    "evaluator %s flagged handoff %s (%s, %s): %s",
+                    flag.name,
+                    envelope.handoff_id,
+                    envelope.contract,
+                    flag.label.value,
+                    flag.explanation or "no reason given",
+                )
+        cursor.flags = flags
+
+    async def _call(
+        self, agent: Agent, cursor: _Cursor, context: Context, timeout: float | None
+    ) -> Outcome | _Fault:
+        """Run the receiver once, within its time limit; its faults come back as values."""
         outcome: object = None
-        with (
-            agent_span(ref.name, ref.version, cursor.workflow.id, on=cursor.traced),
-            anyio.move_on_after(timeout) as limit,
-        ):
+        with anyio.move_on_after(timeout) as limit:
             try:
                 if agent.card.threaded:
                     outcome = await anyio.to_thread.run_sync(
@@ -532,7 +605,7 @@ class Engine:
                     contract=leg.contract,
                     workflow_id=workflow_id,
                 ).model_copy(update={"source": self._ref(supervisor)})
-                child = self.start(
+                child = await self.start(
                     envelope, name=f"{cursor.workflow.name} / {leg.to}", max_hops=None
                 )
             except (HandoffValidationError, RegistryError) as error:
@@ -544,7 +617,7 @@ class Engine:
         done = self.result(workflow_id)
         if rerun and done.status is WorkflowStatus.DEAD_LETTERED and done.dead_letter_id:
             try:
-                again = self.replay(done.dead_letter_id, payload=None, extra_hops=0)
+                again = await self.replay(done.dead_letter_id, payload=None, extra_hops=0)
             except HandoffValidationError as error:
                 return LegResult(workflow_id, "rejected", issues=error.issues)
             return _leg_result(await self.drive(again, workflow_id))
@@ -698,8 +771,41 @@ class Engine:
             checked.envelope = _projected(checked.envelope, checked.verdict.payload)
         return checked
 
-    def _check_next(self, cursor: _Cursor, envelope: Envelope, receiver: Agent) -> _Checked:
-        return self._check(
+    async def _vet(
+        self,
+        envelope: Envelope,
+        receiver: Agent,
+        *,
+        intent_sha256: str,
+        previous: Envelope | None,
+        facts: dict[str, Any],
+    ) -> _Checked:
+        """The boundary check, then the blocking evaluators: all a handoff passes before
+        delivery. Every result is noted for the ledger; a failed blocking evaluator turns
+        the verdict into issues, so the handoff walks the failure policy like any other."""
+        checked = self._check(
+            envelope, receiver, intent_sha256=intent_sha256, previous=previous, facts=facts
+        )
+        verdict = checked.verdict
+        evaluations = boundary(verdict if isinstance(verdict, list) else ())
+        if isinstance(verdict, Accepted):
+            ref = checked.envelope.contract
+            chosen = self._evaluators(ref.name, Mode.BLOCKING)
+            if chosen:
+                contract = self.registry.contract(ref.name, ref.version)
+                ran = await run_evaluators(
+                    chosen, Subject(checked.envelope, verdict.payload, contract)
+                )
+                evaluations = (*evaluations, *ran)
+                blocked = blocking_issues(chosen, ran)
+                if blocked:
+                    checked.verdict = blocked
+        checked.evaluations = evaluations
+        checked.notes.append(("evaluated", _evaluations_json(evaluations)))
+        return checked
+
+    async def _vet_next(self, cursor: _Cursor, envelope: Envelope, receiver: Agent) -> _Checked:
+        return await self._vet(
             envelope,
             receiver,
             intent_sha256=cursor.workflow.intent_sha256,
@@ -717,6 +823,9 @@ class Engine:
         resolved: list[DeadLetterUpdate] | None = None,
     ) -> None:
         writes, reads = cursor.memory.drain() if cursor.memory is not None else ([], [])
+        if cursor.flags:
+            batch.add(cursor.envelope.handoff_id, "evaluated", utcnow(), dumps(cursor.flags))
+            cursor.flags = []
         self.store.apply(
             Commit(
                 workflow=workflow,
@@ -767,6 +876,7 @@ class Engine:
         cursor.envelope = envelope
         cursor.payload = accepted.payload
         cursor.memory = None  # the next receiver gets its own handle
+        cursor.flags = None  # and its own flagging evaluation
         cursor.trail = [*cursor.trail[-(TRAIL_LENGTH - 1) :], hop]
         return cursor
 
@@ -788,7 +898,7 @@ class Engine:
             batch.add(cursor.envelope.handoff_id, "retried", now, detail)
         self._commit(cursor, batch)
 
-    def _exhausted(
+    async def _exhausted(
         self,
         cursor: _Cursor,
         delivered_at: datetime,
@@ -801,7 +911,7 @@ class Engine:
             cursor.memory.abandon()
         fallback = contract.policy.fallback_agent
         if fallback is not None:
-            routed = self._to_fallback(
+            routed = await self._to_fallback(
                 cursor, delivered_at, fallback, envelope, issues, "completed"
             )
             if routed is not None:
@@ -811,7 +921,7 @@ class Engine:
             cursor, delivered_at, envelope, fault, "completed", issues, recorded=True
         )
 
-    def _to_fallback(
+    async def _to_fallback(
         self,
         cursor: _Cursor,
         delivered_at: datetime,
@@ -840,13 +950,13 @@ class Engine:
         envelope = self._next_envelope(cursor, sender, route, outcome)
         nested = (f"payload.{name}" for name in rejected.sensitive)
         envelope = envelope.model_copy(update={"sensitive": (*envelope.sensitive, *nested)})
-        checked = self._check_next(cursor, envelope, self.registry.agent(fallback))
+        checked = await self._vet_next(cursor, envelope, self.registry.agent(fallback))
         if not isinstance(checked.verdict, Accepted):
             return None
         note = ("fallback", json.dumps({"to": fallback}))
         return self._advance(cursor, delivered_at, checked, inbound=inbound, note=note)
 
-    def _fail(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _Cursor | _End:
+    async def _fail(self, cursor: _Cursor, delivered_at: datetime, fault: _Fault) -> _Cursor | _End:
         """The receiver failed: its contract's fallback agent, else dead-letter the handoff."""
         if cursor.memory is not None:
             cursor.memory.abandon()
@@ -857,7 +967,7 @@ class Engine:
             fallback = None
         if fallback is not None:
             issues = [Issue("agent", fault.message, fault.code)]
-            routed = self._to_fallback(
+            routed = await self._to_fallback(
                 cursor, delivered_at, fallback, cursor.envelope, issues, "failed"
             )
             if routed is not None:
@@ -985,7 +1095,7 @@ class Engine:
             created_at=now,
         )
 
-    def replay(
+    async def replay(
         self, dead_letter_id: str, *, payload: dict[str, Any] | None, extra_hops: int
     ) -> _Cursor:
         """Validate a dead letter again (optionally with a fixed payload) and reopen it."""
@@ -1005,7 +1115,7 @@ class Engine:
             }
         )
         receiver = self.registry.agent(envelope.destination.name)
-        checked = self._check(
+        checked = await self._vet(
             envelope,
             receiver,
             intent_sha256=workflow.intent_sha256,
@@ -1140,6 +1250,12 @@ def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
         and view.status in (HandoffStatus.VALIDATED, HandoffStatus.COMPLETED, HandoffStatus.FAILED)
     ]
     return [hop_of(view.envelope) for view in kept[-TRAIL_LENGTH:]]
+
+
+@lru_cache(maxsize=256)
+def _evaluations_json(evaluations: tuple[Evaluation, ...]) -> str:
+    """The ledger row for a handoff's evaluations; cached, most handoffs pass alike."""
+    return dumps(evaluations)
 
 
 def _sensitive(contract: Contract[Any], carried: Iterable[str] = ()) -> tuple[str, ...]:

@@ -1,0 +1,40 @@
+"""Step-level evaluation of every handoff, and the context-rot meter.
+
+Evaluators check each handoff beyond its schema, blocking (before delivery) or flagging
+(while the receiver runs); their results go into the ledger and out as
+``gen_ai.evaluation.result`` span events. See :mod:`seamline.evals.evaluation`.
+"""
+
+from seamline.evals._running import blocking_issues, run_evaluators
+from seamline.evals.builtin import DEFAULT_EVALUATORS, boundary, required_fields, value_range
+from seamline.evals.evaluation import (
+    Check,
+    Evaluation,
+    Evaluator,
+    Label,
+    Mode,
+    Subject,
+    Verdict,
+    dumps,
+    evaluator,
+    loads,
+)
+
+__all__ = [
+    "DEFAULT_EVALUATORS",
+    "Check",
+    "Evaluation",
+    "Evaluator",
+    "Label",
+    "Mode",
+    "Subject",
+    "Verdict",
+    "blocking_issues",
+    "boundary",
+    "dumps",
+    "evaluator",
+    "loads",
+    "required_fields",
+    "run_evaluators",
+    "value_range",
+]
