@@ -289,3 +289,28 @@ def test_bad_lifecycle_dates_and_modes_are_contract_errors() -> None:
         refund(deprecated="2026-06-01", retires="2026-01-01")
     with pytest.raises(ContractError, match="unknown compatibility mode 'SIDEWAYS'; use one of"):
         refund(compatibility="SIDEWAYS")
+
+
+def test_rewrites_by_agent_are_kept_and_checked() -> None:
+    """A mapping names who may rewrite each field; an empty list is refused."""
+    contract = Contract(
+        model=RefundRequest,
+        name="refund.adjusted",
+        version="1.0.0",
+        owner="payments",
+        tracked=("amount",),
+        rewrites={"amount": ["adjuster"]},
+    )
+    assert contract.rewrites == frozenset({"amount"})
+    assert contract.may_rewrite("amount", "adjuster")
+    assert not contract.may_rewrite("amount", "intake")
+    assert not contract.may_rewrite("order_id", "adjuster")
+    with pytest.raises(ContractError, match="rewrites gives no agents for amount"):
+        Contract(
+            model=RefundRequest,
+            name="refund.adjusted",
+            version="1.0.0",
+            owner="payments",
+            tracked=("amount",),
+            rewrites={"amount": []},
+        )

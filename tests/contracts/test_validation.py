@@ -275,6 +275,29 @@ def test_rewrites_do_not_cover_other_tracked_fields() -> None:
     assert (issue.path, issue.code) == ("payload.order_id", "fact_changed")
 
 
+PER_AGENT = Contract(
+    model=Refund,
+    name="refund.adjusted",
+    version="1.0.0",
+    owner="payments",
+    tracked=("order_id", "amount"),
+    rewrites={"amount": ["adjuster"]},
+)
+
+
+@pytest.mark.parametrize(("sender", "allowed"), [("adjuster", True), ("intake", False)])
+def test_rewrites_can_name_the_producing_agents(sender: str, allowed: bool) -> None:
+    """Only the agents a rewrite names may change the fact; any other sender is caught."""
+    env = envelope(contract=ContractRef(name="refund.adjusted", version="1.0.0"))
+    env = env.model_copy(update={"source": AgentRef(name=sender, version="2.0.0")})
+    verdict = check(env, PER_AGENT, facts={"order_id": "A-1", "amount": "99.00"})
+    if allowed:
+        assert accepted_of(verdict).facts["amount"] == "12.50"
+    else:
+        [issue] = issues_of(verdict)
+        assert (issue.path, issue.code) == ("payload.amount", "fact_changed")
+
+
 def test_facts_are_compared_in_json_form() -> None:
     """Numerically equal but differently spelled decimals are different facts (no paraphrase)."""
     [issue] = issues_of(check(envelope({**GOOD, "amount": "12.5"}), facts={"amount": "12.50"}))

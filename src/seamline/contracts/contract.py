@@ -8,7 +8,7 @@ handoff breaks it (the failure policy).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -126,6 +126,9 @@ class Contract(Generic[PayloadT]):
     """Fields whose values must arrive exactly as first seen in the workflow (no paraphrase)."""
     rewrites: frozenset[str] = field(default_factory=frozenset)
     """Tracked fields this contract is allowed to change (e.g. an approved adjusted amount)."""
+    rewriters: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    """For each rewritable field, the producing agents allowed to change it; a field that
+    is not listed may be changed by any sender under this contract."""
     policy: FailurePolicy = field(default_factory=FailurePolicy)
     fallback_owner: str | None = None
     """Who a human escalation about this contract is addressed to."""
@@ -150,7 +153,7 @@ class Contract(Generic[PayloadT]):
         description: str = "",
         sensitive: Iterable[str] = (),
         tracked: Iterable[str] = (),
-        rewrites: Iterable[str] = (),
+        rewrites: Iterable[str] | Mapping[str, Iterable[str]] = (),
         policy: FailurePolicy | None = None,
         fallback_owner: str | None = None,
         compatibility: Compatibility | str = Compatibility.BACKWARD,
@@ -178,6 +181,19 @@ class Contract(Generic[PayloadT]):
         set_(self, "sensitive", self._fields("sensitive", sensitive))
         set_(self, "tracked", self._fields("tracked", tracked))
         set_(self, "rewrites", self._fields("rewrites", rewrites))
+        set_(
+            self,
+            "rewriters",
+            {
+                fact: frozenset(agents)
+                for fact, agents in (rewrites.items() if isinstance(rewrites, Mapping) else ())
+            },
+        )
+        if empty := sorted(fact for fact, agents in self.rewriters.items() if not agents):
+            raise ContractError(
+                f"contract {name!r}: rewrites gives no agents for {', '.join(empty)}; name the "
+                "agents allowed to change it, or list the field without a mapping to allow any"
+            )
         set_(self, "policy", policy or FailurePolicy())
         set_(self, "fallback_owner", fallback_owner)
         set_(self, "compatibility", _compatibility(name, compatibility))
@@ -212,6 +228,13 @@ class Contract(Generic[PayloadT]):
                 f"{self.model.__name__} (fields: {known})"
             )
         return chosen
+
+    def may_rewrite(self, name: str, agent: str) -> bool:
+        """Whether ``agent``, sending under this contract, may change tracked fact ``name``."""
+        if name not in self.rewrites:
+            return False
+        allowed = self.rewriters.get(name)
+        return allowed is None or agent in allowed
 
     def lifecycle(self, today: date | None = None) -> Lifecycle:
         """Active, deprecated or retired on ``today`` (the local date when not given)."""

@@ -94,7 +94,11 @@ def check_handoff(
             if name not in dumped:
                 continue
             value = dumped[name]
-            if name in facts and facts[name] != value and name not in contract.rewrites:
+            if (
+                name in facts
+                and facts[name] != value
+                and not contract.may_rewrite(name, envelope.source.name)
+            ):
                 was, now = (MASK, MASK) if name in hidden else (repr(facts[name]), repr(value))
                 issues.append(
                     Issue(
