@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -106,3 +107,71 @@ def test_bad_exporter_settings_are_configuration_errors(monkeypatch: pytest.Monk
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
     with pytest.raises(ConfigurationError, match="'http/json' is not supported"):
         configure()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_collector_is_reported_once_and_the_demo_still_runs(
+    tmp_path: Path,
+) -> None:
+    """Every batch fails; stderr says so in one line, the workflows all finish."""
+    url = f"http://127.0.0.1:{closed_port()}/v1/traces"
+    done = run("-m", "seamline", "demo", "--store", str(tmp_path / "d.db"), "--otlp", url)
+    assert done.returncode == 0, done.stderr
+    assert "seamline workflows list" in done.stdout  # the demo ran to its end
+    lines = done.stderr.splitlines()
+    reports = [line for line in lines if "cannot export spans" in line]
+    assert len(reports) == 1, done.stderr
+    assert url in reports[0] and "Connection refused" in reports[0]
+    assert not [line for line in lines if "Failed to export" in line or "Traceback" in line]
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """A collector that answers every export with 400 Bad Request (not retried)."""
+
+    def do_POST(self) -> None:
+        """Refuse one export request."""
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(400)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def test_a_refusing_collector_is_reported_once_over_many_batches() -> None:
+    """Ten flushed batches, ten refusals, one line; the exporter's own errors stay quiet."""
+    server = HTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    script = f"""
+import anyio, warnings
+from seamline.telemetry import configure
+from seamline.runtime import Runtime
+from seamline.demo import TICKETS, build_registry
+warnings.simplefilter("ignore")
+provider = configure("otlp", endpoint="http://127.0.0.1:{server.server_port}/v1/traces")
+runtime = Runtime(build_registry())
+for _ in range(10):
+    _, ticket = TICKETS[0]
+    result = anyio.run(lambda: runtime.run("intake", ticket, intent=ticket.message))
+    assert result.status.value == "completed", result
+    provider.force_flush()
+provider.shutdown()
+print("ran 10")
+"""
+    try:
+        done = run("-c", script)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ran 10"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "cannot export spans" in lines[0] and "400" in lines[0]

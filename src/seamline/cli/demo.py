@@ -30,7 +30,9 @@ def demo(
     ] = None,
 ) -> None:
     """Run four support tickets through intake -> triage -> refunds -> fulfillment."""
-    provider = configure("otlp-http", endpoint=otlp) if otlp else None
+    # A short export timeout: at exit the demo flushes, and should not sit out the default
+    # 10 s of retries when the collector is not there.
+    provider = configure("otlp-http", endpoint=otlp, timeout=3) if otlp else None
     try:
         _run(store)
     finally:
