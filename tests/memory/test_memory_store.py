@@ -37,8 +37,9 @@ def test_a_duplicate_version_conflicts_and_the_whole_commit_is_rolled_back(tmp_p
     found = store.artifacts(ArtifactQuery("wf-1", latest=False))
     assert [a.id for a in found] == ["a-1"]
     # The search index rolled back with the row: ORD-2 is nowhere to be found.
-    assert [seq for seq, _ in store.lexical_search("wf-1", None, '"ORD"', 10)] == [1]
-    assert store.lexical_search("wf-1", None, '"2"', 10) == []
+    found_ord = store.lexical_search("wf-1", None, ["ord"], match="all", limit=10)
+    assert [seq for seq, _ in found_ord] == [1]
+    assert store.lexical_search("wf-1", None, ["2"], match="any", limit=10) == []
 
 
 def test_a_schema_1_store_is_upgraded_in_place(tmp_path: Path) -> None:

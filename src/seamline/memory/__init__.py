@@ -8,7 +8,7 @@ handoff and span), committed the same way, so "what did this agent see when it d
 an answer. :class:`Memory` is the operators' read side (CLI, API); its reads are not
 attributed to an agent.
 
-Search is lexical (FTS5/BM25), semantic (an :class:`Embedder`; the default
+Search is lexical (the store's full-text index), semantic (an :class:`Embedder`; the default
 :class:`HashingEmbedder` works offline with no model) or hybrid (reciprocal rank fusion).
 """
 

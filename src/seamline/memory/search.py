@@ -1,6 +1,8 @@
 """Lexical, semantic and hybrid search over a workflow's artifacts.
 
-Lexical search is SQLite FTS5 ranked by BM25; semantic search is cosine similarity over the
+Lexical search is the store's full-text index (SQLite FTS5 ranked by BM25, PostgreSQL
+tsvector ranked by ts_rank), handed the user's words, never a query string, so no store
+can be made to run search syntax; semantic search is cosine similarity over the
 embedder's vectors, held in an in-process index per workflow scope and topped up from the
 store as artifacts arrive; hybrid fuses both rankings by reciprocal rank fusion, so neither
 score scale has to be calibrated against the other.
@@ -20,7 +22,7 @@ from seamline.memory.fusion import reciprocal_rank_fusion
 from seamline.memory.vectors import VectorIndex, from_blobs
 from seamline.stores import ArtifactStore
 
-__all__ = ["COMMON", "Hit", "SearchMode", "Searcher", "fts_query"]
+__all__ = ["COMMON", "Hit", "SearchMode", "Searcher"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MAX_TERMS = 32
@@ -52,24 +54,11 @@ class Hit:
     semantic_rank: int | None
 
 
-def fts_query(text: str, operator: str = "OR") -> str:
-    """A safe FTS5 expression from free text: its words, each quoted, joined by ``operator``.
-
-    Users type words, not FTS5 syntax; quoting every token means ``NEAR``, ``*``, ``:`` or
-    an unbalanced quote is searched for as text instead of being executed as syntax.
-    """
-    return _expression(_words(text), operator)
-
-
 def _words(text: str) -> list[str]:
     words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))[:_MAX_TERMS]
     if not words:
         raise ConfigurationError(f"search text {text!r} has no words to look for; pass some words")
     return words
-
-
-def _expression(words: list[str], operator: str) -> str:
-    return f" {operator} ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 class Searcher:
@@ -127,11 +116,11 @@ class Searcher:
     def lexical(
         self, correlation_id: str, tenant: str | None, text: str, pool: int, *, enough: int = 10
     ) -> list[int]:
-        """Up to ``pool`` artifacts by BM25: those holding every distinctive word first, then
+        """Up to ``pool`` artifacts by text rank: those holding every distinctive word first, then
         (if fewer than ``enough`` do) those holding any of them.
 
         In a large store, words found in more than :data:`COMMON` of all artifacts are left
-        out of the match: their BM25 weight is near zero, yet scoring them means scoring
+        out of the match: their weight in the rank is near zero, yet scoring them means scoring
         most of the store ("order" in an order desk). If every word is that common, the two
         rarest are used.
         Matching all words first is what people expect of a search box.
@@ -143,11 +132,15 @@ class Searcher:
             if not rare:
                 rare = sorted(words, key=lambda word: holding.get(word, 0))[:2]
         store = self.store
-        match_all = _expression(rare, "AND")
-        ranked = [seq for seq, _ in store.lexical_search(correlation_id, tenant, match_all, pool)]
+        ranked = [
+            seq
+            for seq, _ in store.lexical_search(
+                correlation_id, tenant, rare, match="all", limit=pool
+            )
+        ]
         if len(ranked) < enough and len(rare) > 1:
             seen = set(ranked)
-            extra = store.lexical_search(correlation_id, tenant, _expression(rare, "OR"), pool)
+            extra = store.lexical_search(correlation_id, tenant, rare, match="any", limit=pool)
             ranked += [seq for seq, _ in extra if seq not in seen][: pool - len(ranked)]
         return ranked
 

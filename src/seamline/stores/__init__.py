@@ -11,6 +11,7 @@ from seamline.stores.base import (
     Entry,
     ReadRecord,
     Store,
+    TermMatch,
     WorkflowRecord,
     WorkflowStatus,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ReadRecord",
     "SqliteStore",
     "Store",
+    "TermMatch",
     "WorkflowRecord",
     "WorkflowStatus",
 ]

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
     "ArtifactQuery",
@@ -43,9 +43,13 @@ __all__ = [
     "Entry",
     "ReadRecord",
     "Store",
+    "TermMatch",
     "WorkflowRecord",
     "WorkflowStatus",
 ]
+
+TermMatch = Literal["all", "any"]
+"""Whether a lexical search wants artifacts holding every term or any of them."""
 
 
 class WorkflowStatus(StrEnum):
@@ -278,9 +282,20 @@ class ArtifactStore(Store, Protocol):
         ...
 
     def lexical_search(
-        self, correlation_id: str, tenant: str | None, match: str, limit: int
+        self,
+        correlation_id: str,
+        tenant: str | None,
+        terms: Sequence[str],
+        *,
+        match: TermMatch,
+        limit: int,
     ) -> list[tuple[int, float]]:
-        """``(row, score)`` best first for a safe full-text expression."""
+        """``(row, score)`` best first: artifacts holding every term, or any of them.
+
+        ``terms`` are the words a user typed, lower-cased. Each store quotes them into its
+        own full-text language, so a term is always searched for and never run as syntax.
+        Scores are the backend's own (BM25, ts_rank): compare ranks across stores, not scores.
+        """
         ...
 
     def term_documents(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:

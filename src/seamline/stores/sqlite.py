@@ -18,6 +18,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamline.exceptions import ConflictError, StoreCorruptError, StoreError
+from seamline.stores import _sql
+from seamline.stores._sql import (
+    ARTIFACT_COLUMNS,
+    DEAD_LETTER_COLUMNS,
+    ENTRY_COLUMNS,
+    LOOKUP_COLUMNS,
+    READ_COLUMNS,
+    WORKFLOW_COLUMNS,
+    scope,
+    where_equal,
+)
 from seamline.stores.base import (
     ArtifactQuery,
     ArtifactRecord,
@@ -26,6 +37,7 @@ from seamline.stores.base import (
     DeadLetterStatus,
     Entry,
     ReadRecord,
+    TermMatch,
     WorkflowRecord,
     WorkflowStatus,
 )
@@ -130,10 +142,6 @@ def _ts(value: datetime) -> str:
     text = value.isoformat()
     _last_ts = (value, text)
     return text
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 class SqliteStore:
@@ -342,21 +350,19 @@ class SqliteStore:
 
     def get_workflow(self, workflow_id: str) -> WorkflowRecord | None:
         """One workflow, or None."""
-        rows = self._query(
-            f"SELECT {_WORKFLOW_COLUMNS} FROM workflows WHERE id = ?", (workflow_id,)
-        )
-        return _workflow(rows[0]) if rows else None
+        rows = self._query(f"SELECT {WORKFLOW_COLUMNS} FROM workflows WHERE id = ?", (workflow_id,))
+        return _sql.workflow(rows[0]) if rows else None
 
     def list_workflows(
         self, *, status: WorkflowStatus | None = None, limit: int = 100
     ) -> list[WorkflowRecord]:
         """Workflows, newest first."""
-        where, params = _where(status=status)
+        where, params = where_equal("?", status=status)
         rows = self._query(
-            f"SELECT {_WORKFLOW_COLUMNS} FROM workflows {where} ORDER BY id DESC LIMIT ?",
+            f"SELECT {WORKFLOW_COLUMNS} FROM workflows {where} ORDER BY id DESC LIMIT ?",
             (*params, limit),
         )
-        return [_workflow(row) for row in rows]
+        return [_sql.workflow(row) for row in rows]
 
     def entries(
         self, *, correlation_id: str | None = None, handoff_id: str | None = None
@@ -364,78 +370,48 @@ class SqliteStore:
         """Ledger rows of one workflow or one handoff, in log order."""
         if correlation_id is not None:
             rows = self._query(
-                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE correlation_id = ? ORDER BY seq",
+                f"SELECT {ENTRY_COLUMNS} FROM ledger WHERE correlation_id = ? ORDER BY seq",
                 (correlation_id,),
             )
         elif handoff_id is not None:
             rows = self._query(
-                f"SELECT {_ENTRY_COLUMNS} FROM ledger WHERE handoff_id = ? ORDER BY seq",
+                f"SELECT {ENTRY_COLUMNS} FROM ledger WHERE handoff_id = ? ORDER BY seq",
                 (handoff_id,),
             )
         else:
             raise StoreError("entries() needs correlation_id or handoff_id")
-        return [
-            Entry(
-                correlation_id=r[0], seq=r[1], handoff_id=r[2], kind=r[3], at=_dt(r[4]), data=r[5]
-            )
-            for r in rows
-        ]
+        return [_sql.entry(row) for row in rows]
 
     def get_dead_letter(self, dead_letter_id: str) -> DeadLetterRecord | None:
         """One dead letter, or None."""
         rows = self._query(
-            f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = ?", (dead_letter_id,)
+            f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = ?", (dead_letter_id,)
         )
-        return _dead_letter(rows[0]) if rows else None
+        return _sql.dead_letter(rows[0]) if rows else None
 
     def list_dead_letters(
         self, *, status: DeadLetterStatus | None = None, limit: int = 100
     ) -> list[DeadLetterRecord]:
         """Dead letters, newest first."""
-        where, params = _where(status=status)
+        where, params = where_equal("?", status=status)
         rows = self._query(
-            f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters {where} "
+            f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters {where} "
             "ORDER BY created_at DESC, id DESC LIMIT ?",
             (*params, limit),
         )
-        return [_dead_letter(row) for row in rows]
+        return [_sql.dead_letter(row) for row in rows]
 
     # -- memory ------------------------------------------------------------------------------
 
     def artifacts(self, query: ArtifactQuery) -> list[ArtifactRecord]:
         """Artifacts matching ``query``, newest first."""
-        clauses, params = _scope(query.correlation_id, query.tenant)
-        exact: tuple[tuple[str, str | int | None], ...] = (
-            ("key", query.key),
-            ("kind", query.kind),
-            ("producer", query.producer),
-            ("step", query.step),
-        )
-        for column, wanted in exact:
-            if wanted is not None:
-                clauses.append(f"{column} = ?")
-                params.append(wanted)
-        if query.since is not None:
-            clauses.append("created_at >= ?")
-            params.append(_ts(query.since))
-        if query.until is not None:
-            clauses.append("created_at <= ?")
-            params.append(_ts(query.until))
-        for path, value in query.fields:
-            # json_extract returns SQL values; JSON true/false come back as 1/0.
-            clauses.append("json_extract(value, ?) IS ?")
-            params.extend((f"$.{path}", int(value) if isinstance(value, bool) else value))
-        if query.latest:
-            clauses.append(
-                "version = (SELECT max(version) FROM artifacts AS newer WHERE "
-                "newer.correlation_id = artifacts.correlation_id AND newer.key = artifacts.key)"
-            )
+        clauses, params = _sql.artifact_filters(query, mark="?", stamp=_ts, field=_json_field)
         rows = self._query(
-            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE {' AND '.join(clauses)} "
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE {' AND '.join(clauses)} "
             "ORDER BY seq DESC LIMIT ?",
             (*params, query.limit),
         )
-        return [_artifact(row) for row in rows]
+        return [_sql.artifact(row) for row in rows]
 
     def artifact(
         self, correlation_id: str, key: str, *, version: int | None, tenant: str | None
@@ -451,16 +427,16 @@ class SqliteStore:
             where += " AND version = ?"
             params.append(version)
         rows = self._query(
-            f"SELECT {_LOOKUP_COLUMNS} FROM artifacts WHERE {where} ORDER BY version DESC LIMIT 1",
+            f"SELECT {LOOKUP_COLUMNS} FROM artifacts WHERE {where} ORDER BY version DESC LIMIT 1",
             params,
         )
         if not rows and tenant is not None and version is None:
             rows = self._query(
-                f"SELECT {_LOOKUP_COLUMNS} FROM artifacts WHERE tenant = ? AND key = ? "
+                f"SELECT {LOOKUP_COLUMNS} FROM artifacts WHERE tenant = ? AND key = ? "
                 "ORDER BY seq DESC LIMIT 1",
                 (tenant, key),
             )
-        return _artifact(rows[0]) if rows else None
+        return _sql.artifact(rows[0]) if rows else None
 
     def artifacts_by_seq(self, seqs: Sequence[int]) -> dict[int, ArtifactRecord]:
         """Artifacts by their row number (search results come back as row numbers)."""
@@ -468,9 +444,9 @@ class SqliteStore:
             return {}
         marks = ", ".join("?" * len(seqs))
         rows = self._query(
-            f"SELECT seq, {_ARTIFACT_COLUMNS} FROM artifacts WHERE seq IN ({marks})", seqs
+            f"SELECT seq, {ARTIFACT_COLUMNS} FROM artifacts WHERE seq IN ({marks})", seqs
         )
-        return {row[0]: _artifact(row[1:]) for row in rows}
+        return {row[0]: _sql.artifact(row[1:]) for row in rows}
 
     def next_version(self, correlation_id: str, key: str) -> int:
         """The version the next write of ``key`` in this workflow gets."""
@@ -481,23 +457,32 @@ class SqliteStore:
         return int(rows[0][0] or 0) + 1
 
     def lexical_search(
-        self, correlation_id: str, tenant: str | None, match: str, limit: int
+        self,
+        correlation_id: str,
+        tenant: str | None,
+        terms: Sequence[str],
+        *,
+        match: TermMatch,
+        limit: int,
     ) -> list[tuple[int, float]]:
-        """``(seq, bm25)`` best first; ``match`` must already be a safe FTS5 expression.
+        """``(seq, bm25)`` best first (BM25 is negative: lower is better).
 
         FTS5 ranks fastest on its own (``ORDER BY rank LIMIT``), so the best matches across
         the store are ranked first and then kept to this workflow's scope; only when most of
         that window belongs to other workflows is the slower scoped ranking run.
         """
+        if not terms:
+            return []
+        match_text = _fts5_query(terms, "AND" if match == "all" else "OR")
         window = limit * 8
         ranked = self._query(
             "SELECT rowid, rank FROM artifacts_fts WHERE artifacts_fts MATCH ? "
             "ORDER BY rank LIMIT ?",
-            (match, window),
+            (match_text, window),
         )
         if not ranked:
             return []
-        clauses, params = _scope(correlation_id, tenant)
+        clauses, params = scope(correlation_id, tenant, mark="?")
         marks = ", ".join("?" * len(ranked))
         inside = {
             int(seq)
@@ -509,7 +494,7 @@ class SqliteStore:
         kept = [(int(seq), float(score)) for seq, score in ranked if seq in inside][:limit]
         if len(kept) == limit or len(ranked) < window:
             return kept
-        clauses, params = _scope(correlation_id, tenant, table="a")
+        clauses, params = scope(correlation_id, tenant, mark="?", table="a")
         return [
             (int(seq), float(score))
             for seq, score in self._query(
@@ -517,7 +502,7 @@ class SqliteStore:
                 "JOIN artifacts AS a ON a.seq = artifacts_fts.rowid "
                 f"WHERE artifacts_fts MATCH ? AND {' AND '.join(clauses)} "
                 "ORDER BY score, a.seq DESC LIMIT ?",
-                (match, *params, limit),
+                (match_text, *params, limit),
             )
         ]
 
@@ -545,7 +530,7 @@ class SqliteStore:
         self, correlation_id: str, tenant: str | None, after: int
     ) -> list[tuple[int, str, bytes]]:
         """``(seq, embedder, vector)`` of artifacts written after row ``after``."""
-        clauses, params = _scope(correlation_id, tenant)
+        clauses, params = scope(correlation_id, tenant, mark="?")
         rows = self._query(
             f"SELECT seq, embedder, vector FROM artifacts WHERE seq > ? AND vector IS NOT NULL "
             f"AND {' AND '.join(clauses)} ORDER BY seq",
@@ -560,24 +545,9 @@ class SqliteStore:
             where += " AND agent = ?"
             params.append(agent)
         rows = self._query(
-            f"SELECT {_READ_COLUMNS} FROM memory_reads WHERE {where} ORDER BY rowid", params
+            f"SELECT {READ_COLUMNS} FROM memory_reads WHERE {where} ORDER BY rowid", params
         )
-        return [
-            ReadRecord(
-                id=r[0],
-                correlation_id=r[1],
-                handoff_id=r[2],
-                agent=r[3],
-                agent_version=r[4],
-                operation=r[5],
-                query=r[6],
-                returned=r[7],
-                at=_dt(r[8]),
-                trace_id=r[9],
-                span_id=r[10],
-            )
-            for r in rows
-        ]
+        return [_sql.read(row) for row in rows]
 
     def close(self) -> None:
         """Close the connection."""
@@ -585,93 +555,18 @@ class SqliteStore:
             self._db.close()
 
 
-def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
-    chosen = {k: v for k, v in filters.items() if v is not None}
-    if not chosen:
-        return "", ()
-    return "WHERE " + " AND ".join(f"{k} = ?" for k in chosen), tuple(chosen.values())
+def _fts5_query(terms: Sequence[str], operator: str) -> str:
+    """A safe FTS5 expression: each term quoted (a phrase), joined by ``operator``.
+
+    Users type words, not FTS5 syntax; quoting every term means ``NEAR``, ``*``, ``:`` or
+    an unbalanced quote is searched for as text instead of being executed as syntax.
+    """
+    return f" {operator} ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-_WORKFLOW_COLUMNS = (
-    "id, name, status, entry, intent_sha256, max_hops, app, result, created_at, updated_at"
-)
-_ENTRY_COLUMNS = "correlation_id, seq, handoff_id, kind, at, data"
-_DEAD_LETTER_COLUMNS = (
-    "id, correlation_id, reason, message, issues, envelope, path, status, created_at, "
-    "resolved_at, resolution"
-)
-
-
-_ARTIFACT_COLUMNS = (
-    "id, correlation_id, tenant, key, version, kind, value, text, producer, producer_version, "
-    "step, handoff_id, contract, created_at, embedder, vector"
-)
-_LOOKUP_COLUMNS = (
-    "id, correlation_id, tenant, key, version, kind, value, '', producer, producer_version, "
-    "step, handoff_id, contract, created_at, NULL, NULL"
-)
-_READ_COLUMNS = (
-    "id, correlation_id, handoff_id, agent, agent_version, operation, query, returned, at, "
-    "trace_id, span_id"
-)
-
-
-def _scope(
-    correlation_id: str, tenant: str | None, *, table: str = "artifacts"
-) -> tuple[list[str], list[Any]]:
-    """The workflow's own artifacts, plus those its tenant shares."""
-    if tenant is None:
-        return [f"{table}.correlation_id = ?"], [correlation_id]
-    return [f"({table}.correlation_id = ? OR {table}.tenant = ?)"], [correlation_id, tenant]
-
-
-def _artifact(r: Sequence[Any]) -> ArtifactRecord:
-    return ArtifactRecord(
-        id=r[0],
-        correlation_id=r[1],
-        tenant=r[2],
-        key=r[3],
-        version=r[4],
-        kind=r[5],
-        value=r[6],
-        text=r[7],
-        producer=r[8],
-        producer_version=r[9],
-        step=r[10],
-        handoff_id=r[11],
-        contract=r[12],
-        created_at=_dt(r[13]),
-        embedder=r[14],
-        vector=r[15],
-    )
-
-
-def _workflow(r: tuple[Any, ...]) -> WorkflowRecord:
-    return WorkflowRecord(
-        id=r[0],
-        name=r[1],
-        status=WorkflowStatus(r[2]),
-        entry=r[3],
-        intent_sha256=r[4],
-        max_hops=r[5],
-        app=r[6],
-        result=r[7],
-        created_at=_dt(r[8]),
-        updated_at=_dt(r[9]),
-    )
-
-
-def _dead_letter(r: tuple[Any, ...]) -> DeadLetterRecord:
-    return DeadLetterRecord(
-        id=r[0],
-        correlation_id=r[1],
-        reason=r[2],
-        message=r[3],
-        issues=r[4],
-        envelope=r[5],
-        path=r[6],
-        status=DeadLetterStatus(r[7]),
-        created_at=_dt(r[8]),
-        resolved_at=_dt(r[9]) if r[9] else None,
-        resolution=r[10],
-    )
+def _json_field(path: str, value: str | int | float | bool | None) -> tuple[str, list[Any]]:
+    # json_extract returns SQL values; JSON true/false come back as 1/0.
+    return "json_extract(value, ?) IS ?", [
+        f"$.{path}",
+        int(value) if isinstance(value, bool) else value,
+    ]
