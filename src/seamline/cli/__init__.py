@@ -14,8 +14,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from seamline.cli import agents, contracts, dlq, governance, handoffs, memory, workflows
+from seamline.cli import agents, contracts, db, dlq, governance, handoffs, memory, workflows
 from seamline.cli.demo import demo
+from seamline.cli.rot import rot
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
 __all__ = ["app", "main"]
@@ -33,10 +34,12 @@ app.add_typer(dlq.app, name="dlq")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(agents.app, name="agents")
 app.add_typer(memory.app, name="memory")
+app.add_typer(db.app, name="db")
 app.command()(governance.impact)
 app.command("can-i-deploy")(governance.can_i_deploy)
 app.command()(governance.audit)
 app.command()(governance.runbook)
+app.command()(rot)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -66,7 +69,7 @@ def _warn(caught: list[warnings.WarningMessage]) -> None:
     caught.clear()
 
 
-for _typer in (app, workflows.app, handoffs.app, dlq.app, contracts.app, memory.app, agents.app):
+for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
     for _info in _typer.registered_commands:
         if _info.callback is not None:
             _info.callback = _one_line_errors(_info.callback)

@@ -19,18 +19,24 @@ from seamline.evals.evaluation import (
     evaluator,
     loads,
 )
+from seamline.evals.rot import Change, Divergence, HopRot, RotReport, context_rot
 
 __all__ = [
     "DEFAULT_EVALUATORS",
+    "Change",
     "Check",
+    "Divergence",
     "Evaluation",
     "Evaluator",
+    "HopRot",
     "Label",
     "Mode",
+    "RotReport",
     "Subject",
     "Verdict",
     "blocking_issues",
     "boundary",
+    "context_rot",
     "dumps",
     "evaluator",
     "loads",
