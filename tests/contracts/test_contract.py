@@ -314,3 +314,20 @@ def test_rewrites_by_agent_are_kept_and_checked() -> None:
             tracked=("amount",),
             rewrites={"amount": []},
         )
+
+
+def test_replace_keeps_who_may_rewrite() -> None:
+    """A project file overriding an owner must not widen who may rewrite a fact."""
+    contract = Contract(
+        model=RefundRequest,
+        name="refund.adjusted",
+        version="1.0.0",
+        owner="payments",
+        tracked=("amount",),
+        rewrites={"amount": ["adjuster"]},
+    )
+    copy = dataclasses.replace(contract, owner="billing")
+    assert copy.owner == "billing" and copy.rewriters == {"amount": frozenset({"adjuster"})}
+    assert not copy.may_rewrite("amount", "intake")
+    with pytest.raises(ContractError, match="rewriters names fields missing from rewrites"):
+        dataclasses.replace(contract, rewrites=frozenset())

@@ -154,6 +154,7 @@ class Contract(Generic[PayloadT]):
         sensitive: Iterable[str] = (),
         tracked: Iterable[str] = (),
         rewrites: Iterable[str] | Mapping[str, Iterable[str]] = (),
+        rewriters: Mapping[str, Iterable[str]] | None = None,
         policy: FailurePolicy | None = None,
         fallback_owner: str | None = None,
         compatibility: Compatibility | str = Compatibility.BACKWARD,
@@ -181,14 +182,16 @@ class Contract(Generic[PayloadT]):
         set_(self, "sensitive", self._fields("sensitive", sensitive))
         set_(self, "tracked", self._fields("tracked", tracked))
         set_(self, "rewrites", self._fields("rewrites", rewrites))
-        set_(
-            self,
-            "rewriters",
-            {
-                fact: frozenset(agents)
-                for fact, agents in (rewrites.items() if isinstance(rewrites, Mapping) else ())
-            },
-        )
+        # ``rewriters`` is how dataclasses.replace hands the mapping back; users pass a
+        # mapping as ``rewrites``.
+        by_agent = dict(rewrites) if isinstance(rewrites, Mapping) else {}
+        by_agent.update(rewriters or {})
+        set_(self, "rewriters", {fact: frozenset(agents) for fact, agents in by_agent.items()})
+        if stray := sorted(set(self.rewriters) - self.rewrites):
+            raise ContractError(
+                f"contract {name!r}: rewriters names fields missing from rewrites "
+                f"({', '.join(stray)}); list them in rewrites"
+            )
         if empty := sorted(fact for fact, agents in self.rewriters.items() if not agents):
             raise ContractError(
                 f"contract {name!r}: rewrites gives no agents for {', '.join(empty)}; name the "
