@@ -1,10 +1,11 @@
-"""Memory through a real runtime on SQLite: provenance, versions, audit, search, budgets."""
+"""Memory through a real runtime on SQLite and PostgreSQL: provenance, versions, audit, search,
+budgets."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from seamline import (
     agent,
 )
 from seamline.memory import MAX_ARTIFACT_BYTES, Memory
-from seamline.stores import WorkflowStatus
+from seamline.stores import ArtifactStore, WorkflowStatus
 
 
 class Note(BaseModel):
@@ -56,9 +57,20 @@ def chain(first: Body, second: Body) -> Registry:
     return Registry(agents=[writer, reader], contracts=[NOTE])
 
 
-def run(registry: Registry, tmp_path: Path, **options: Any) -> tuple[Runtime, RunResult]:
-    """Run the chain once on a SQLite ledger in ``tmp_path``."""
-    runtime = Runtime(registry, SqliteStore(tmp_path / "ledger.db"), **options)
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArtifactStore]:
+    """Each memory store, empty: SQLite in a fresh file, PostgreSQL in a fresh schema."""
+    if request.param == "postgres":
+        yield request.getfixturevalue("pg_store")
+        return
+    made = SqliteStore(tmp_path / "ledger.db")
+    yield made
+    made.close()
+
+
+def run(registry: Registry, store: ArtifactStore, **options: Any) -> tuple[Runtime, RunResult]:
+    """Run the chain once on ``store``."""
+    runtime = Runtime(registry, store, **options)
     result = anyio.run(lambda: runtime.run("writer", Note(text="hi"), intent="refund the lamp"))
     return runtime, result
 
@@ -84,9 +96,9 @@ def order_reader(note: Note, ctx: Context) -> Outcome:
     return Finish({"ok": True})
 
 
-def test_writes_carry_provenance_and_never_overwrite(tmp_path: Path) -> None:
+def test_writes_carry_provenance_and_never_overwrite(store: ArtifactStore) -> None:
     """Each put is a new version with producer, step, handoff and contract; both stay readable."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert result.status is WorkflowStatus.COMPLETED
     assert seen["own_read"] == 2  # a step reads its own writes at once
     newest, first = seen["order"], seen["first"]
@@ -103,8 +115,8 @@ def test_writes_carry_provenance_and_never_overwrite(tmp_path: Path) -> None:
 
 
 def test_artifacts_are_append_only_in_the_database(tmp_path: Path) -> None:
-    """Even raw SQL cannot change or delete a stored version."""
-    run(chain(order_writer, order_reader), tmp_path)
+    """Even raw SQL cannot change or delete a stored version (SQLite; see test_postgres.py)."""
+    run(chain(order_writer, order_reader), SqliteStore(tmp_path / "ledger.db"))
     raw = sqlite3.connect(tmp_path / "ledger.db")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         raw.execute("UPDATE artifacts SET value = '\"forged\"'")
@@ -113,9 +125,9 @@ def test_artifacts_are_append_only_in_the_database(tmp_path: Path) -> None:
     raw.close()
 
 
-def test_every_read_is_audited_with_who_what_and_the_handoff(tmp_path: Path) -> None:
+def test_every_read_is_audited_with_who_what_and_the_handoff(store: ArtifactStore) -> None:
     """get, list, search and context each leave a row naming the agent and returned ids."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     reads = runtime.memory.reads(result.workflow_id, agent="reader")
     assert [r.operation for r in reads] == ["get", "get", "list", "list", "search", "context"]
@@ -129,9 +141,9 @@ def test_every_read_is_audited_with_who_what_and_the_handoff(tmp_path: Path) -> 
     assert [r.operation for r in writer_reads] == ["get"]
 
 
-def test_search_finds_by_words_and_by_meaning(tmp_path: Path) -> None:
+def test_search_finds_by_words_and_by_meaning(store: ArtifactStore) -> None:
     """The decision about a broken lamp ranks first for 'broken lamp', found both ways."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     top = seen["hits"][0]
     assert top.artifact.key == "decision" and top.lexical_rank == 1 and top.semantic_rank == 1
@@ -146,17 +158,17 @@ def test_search_finds_by_words_and_by_meaning(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text", ['"NEAR(', "refund*", "text:lamp", "lamp AND OR NOT", "'; DROP TABLE artifacts; --"]
 )
-def test_search_syntax_is_searched_as_text_never_executed(tmp_path: Path, text: str) -> None:
+def test_search_syntax_is_searched_as_text_never_executed(store: ArtifactStore, text: str) -> None:
     """FTS5 operators and SQL in a query are words to look for, not syntax."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     runtime.memory.search(result.workflow_id, text, mode="lexical")
     assert len(runtime.memory.list(result.workflow_id)) == 2
 
 
-def test_budgeted_context_keeps_the_documented_order(tmp_path: Path) -> None:
+def test_budgeted_context_keeps_the_documented_order(store: ArtifactStore) -> None:
     """Intent and constraints, then asked keys, then hits; what does not fit is named."""
-    run(chain(order_writer, order_reader), tmp_path)
+    run(chain(order_writer, order_reader), store)
     context = seen["context"]
     assert [item.source for item in context.items][:3] == ["intent", "constraints", "key"]
     assert context.items[2].value["status"] == "delivered"
@@ -173,9 +185,11 @@ def failing_writer(note: Note, ctx: Context) -> Outcome:
     raise RuntimeError("tool timed out")
 
 
-def test_a_failed_step_leaves_no_artifacts_but_its_reads_stay_on_record(tmp_path: Path) -> None:
+def test_a_failed_step_leaves_no_artifacts_but_its_reads_stay_on_record(
+    store: ArtifactStore,
+) -> None:
     """Writes commit only with an accepted outcome; what the step read explains the failure."""
-    runtime, result = run(chain(failing_writer, order_reader), tmp_path)
+    runtime, result = run(chain(failing_writer, order_reader), store)
     assert result.status is WorkflowStatus.DEAD_LETTERED and runtime.memory is not None
     assert runtime.memory.list(result.workflow_id) == []
     reads = runtime.memory.reads(result.workflow_id)
@@ -192,7 +206,7 @@ def test_a_failed_step_leaves_no_artifacts_but_its_reads_stay_on_record(tmp_path
     ],
 )
 def test_values_that_cannot_be_stored_exactly_are_refused(
-    tmp_path: Path, value: Any, message: str
+    store: ArtifactStore, value: Any, message: str
 ) -> None:
     """Oversized, invalid UTF-8 and non-JSON values raise and store nothing."""
 
@@ -202,7 +216,7 @@ def test_values_that_cannot_be_stored_exactly_are_refused(
             ctx.memory.put("bad", value)
         return Finish({"ok": True})
 
-    runtime, result = run(chain(writer, order_reader), tmp_path)
+    runtime, result = run(chain(writer, order_reader), store)
     assert runtime.memory is not None
     assert [a.key for a in runtime.memory.list(result.workflow_id)] == ["fine"]
 
@@ -219,18 +233,18 @@ def test_values_that_cannot_be_stored_exactly_are_refused(
     ],
 )
 def test_malformed_filters_are_clear_errors(
-    tmp_path: Path, where: dict[str, Any], message: str
+    store: ArtifactStore, where: dict[str, Any], message: str
 ) -> None:
     """A bad filter names what is wrong; no SQL error leaks."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     with pytest.raises(ConfigurationError, match=message):
         runtime.memory.list(result.workflow_id, where)
 
 
-def test_bad_keys_kinds_and_search_arguments(tmp_path: Path) -> None:
+def test_bad_keys_kinds_and_search_arguments(store: ArtifactStore) -> None:
     """Keys, kinds, empty queries and limits are checked before anything is stored or run."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     memory = runtime.memory
     assert memory is not None
     with pytest.raises(ConfigurationError, match="has no words"):
@@ -250,9 +264,9 @@ def test_bad_keys_kinds_and_search_arguments(tmp_path: Path) -> None:
         step.context(max_bytes=10)
 
 
-def test_unknown_workflow_ids_are_not_found(tmp_path: Path) -> None:
+def test_unknown_workflow_ids_are_not_found(store: ArtifactStore) -> None:
     """Every read names the unknown workflow and how to list the real ones."""
-    memory = Memory(SqliteStore(tmp_path / "empty.db"))
+    memory = Memory(store)
     for call in (
         lambda: memory.get("nope", "order"),
         lambda: memory.list("nope"),
@@ -263,9 +277,9 @@ def test_unknown_workflow_ids_are_not_found(tmp_path: Path) -> None:
             call()
 
 
-def test_unknown_key_and_version_are_not_found(tmp_path: Path) -> None:
+def test_unknown_key_and_version_are_not_found(store: ArtifactStore) -> None:
     """A key nobody wrote, or a version that does not exist, says so."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     with pytest.raises(NotFoundError, match="no memory key 'ghost'"):
         runtime.memory.get(result.workflow_id, "ghost")
@@ -273,7 +287,7 @@ def test_unknown_key_and_version_are_not_found(tmp_path: Path) -> None:
         runtime.memory.get(result.workflow_id, "order", version=9)
 
 
-def test_shared_artifacts_reach_other_workflows_of_the_tenant(tmp_path: Path) -> None:
+def test_shared_artifacts_reach_other_workflows_of_the_tenant(store: ArtifactStore) -> None:
     """shared=True makes an artifact visible to the tenant's next workflow; others stay private."""
 
     def writer(note: Note, ctx: Context) -> Outcome:
@@ -286,13 +300,13 @@ def test_shared_artifacts_reach_other_workflows_of_the_tenant(tmp_path: Path) ->
         found = {k: [a.key for a in ctx.memory.list({"key": k})] for k in ("policy", "scratch")}
         return Finish(found)
 
-    runtime = Runtime(chain(writer, reader), SqliteStore(tmp_path / "l.db"), tenant="acme")
+    runtime = Runtime(chain(writer, reader), store, tenant="acme")
     anyio.run(lambda: runtime.run("writer", Note(text="first"), intent="set up"))
     second = anyio.run(lambda: runtime.run("writer", Note(text="second"), intent="use it"))
     assert second.result == {"policy": ["policy"], "scratch": []}
 
 
-def test_the_receiver_gets_only_the_fields_its_contract_declares(tmp_path: Path) -> None:
+def test_the_receiver_gets_only_the_fields_its_contract_declares(store: ArtifactStore) -> None:
     """An undeclared field a sender adds is neither handed on nor recorded as delivered."""
 
     def sender(note: Note, ctx: Context) -> Outcome:
@@ -302,25 +316,25 @@ def test_the_receiver_gets_only_the_fields_its_contract_declares(tmp_path: Path)
         seen["payload"] = dict(ctx.envelope.payload)
         return Finish(None)
 
-    runtime, result = run(chain(sender, receiver), tmp_path)
+    runtime, result = run(chain(sender, receiver), store)
     assert seen["payload"] == {"text": "hi"}
     delivered = runtime.ledger.handoffs(result.workflow_id)[1].envelope
     assert delivered.payload == {"text": "hi"}
 
 
-def test_context_without_a_memory_store_explains_itself(tmp_path: Path) -> None:
+def test_context_without_a_memory_store_explains_itself(store: ArtifactStore) -> None:
     """ctx.memory on a context built without memory is a clear configuration error."""
-    runtime, result = run(chain(order_writer, order_reader), tmp_path)
+    runtime, result = run(chain(order_writer, order_reader), store)
     context = Context(runtime.ledger.handoffs(result.workflow_id)[0].envelope)
     with pytest.raises(ConfigurationError, match="this runtime keeps no memory"):
         _ = context.memory
 
 
-def test_vector_indexes_are_kept_for_a_bounded_number_of_workflows(tmp_path: Path) -> None:
+def test_vector_indexes_are_kept_for_a_bounded_number_of_workflows(store: ArtifactStore) -> None:
     """A long-running service searching many workflows keeps only the recent ones' vectors."""
     from seamline.memory import search
 
-    runtime = Runtime(chain(order_writer, order_reader), SqliteStore(tmp_path / "l.db"))
+    runtime = Runtime(chain(order_writer, order_reader), store)
     assert runtime.memory is not None
     ids = []
     for _ in range(search._CACHED_SCOPES + 3):

@@ -1,4 +1,7 @@
-"""One suite, every backend: the Store contract, then what only the SQLite store promises."""
+"""One suite, every backend: the Store contract, then what only the SQLite store promises.
+
+What only PostgreSQL adds (schema versions, lost connections) is in test_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -87,9 +90,12 @@ def resolve(
     return DeadLetterUpdate(id=letter_id, status=status, at=at(60), resolution="replayed as h-9")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each Store backend, empty; SQLite in a fresh file."""
+    """Each Store backend, empty; SQLite in a fresh file, PostgreSQL in a fresh schema."""
+    if request.param == "postgres":
+        yield request.getfixturevalue("pg_store")
+        return
     made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
     yield made
     made.close()
