@@ -6,7 +6,12 @@ pass one pydantic payload, each persisting every step to SQLite (WAL, ``synchron
 on both sides) before the next starts. Per-handoff cost = wall time of one run / N; the
 machine is shared, so the systems are interleaved within each repetition and medians quoted.
 
-Usage: ``python bench/handoff_overhead.py [--quick] [--repeat R] [--json]``
+With ``--tracing`` it measures instead what tracing and evaluation add to each seamline
+handoff: the same N=50 chain with the OpenTelemetry SDK exporting to memory and the built-in
+evaluators on, against the chain with neither. A tracer provider is process-wide, so the two
+run in alternating child processes and the overhead is the median of paired differences.
+
+Usage: ``python bench/handoff_overhead.py [--quick] [--repeat R] [--json] [--tracing]``
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import platform
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +51,7 @@ from seamline import (
     SqliteStore,
     agent,
 )
+from seamline.evals import DEFAULT_EVALUATORS
 
 SIZES = (5, 50, 200)
 SYSTEMS = ("seamline", "langgraph_sync", "langgraph_default")
@@ -80,7 +87,7 @@ def _check(ok: bool, got: object) -> None:
         raise RuntimeError(f"the chain did not run to its end: {got!r}")
 
 
-def seamline_chain(n: int, db: Path) -> Runtime:
+def seamline_chain(n: int, db: Path, *, evaluate: bool = True) -> Runtime:
     """A line of n seamline agents; the last one finishes with the final payload."""
 
     def make(i: int) -> Agent:
@@ -92,7 +99,8 @@ def seamline_chain(n: int, db: Path) -> Runtime:
         return card(step)
 
     registry = Registry(agents=[make(i) for i in range(n)], contracts=[ITEM])
-    return Runtime(registry, SqliteStore(db), max_hops=n + 5)
+    evaluators = DEFAULT_EVALUATORS if evaluate else ()
+    return Runtime(registry, SqliteStore(db), max_hops=n + 5, evaluators=evaluators)
 
 
 def langgraph_chain(n: int, db: Path) -> tuple[Any, sqlite3.Connection]:
@@ -213,16 +221,118 @@ def table(medians: dict[int, dict[str, float]], summary: dict[str, Any]) -> Tabl
     return out
 
 
+TRACED_N = 50
+
+
+async def child_samples(traced: bool, runs: int) -> list[float]:
+    """One side of the tracing comparison, in this (child) process: µs per handoff per run."""
+    exporter = None
+    if traced:
+        from seamline.telemetry import configure
+
+        exporter = configure("memory").exporter  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="seamline-bench-") as tmp:
+        runtime = seamline_chain(TRACED_N, Path(tmp) / "t.db", evaluate=traced)
+        samples = []
+        for index in range(runs + 3):  # three warm-up runs
+            gc.collect()
+            start = time.perf_counter()
+            result = await runtime.run("a0", FIRST, intent="benchmark the tracing overhead")
+            elapsed = time.perf_counter() - start
+            _check(result.handoffs == TRACED_N, result)
+            if exporter is not None:
+                spans = exporter.get_finished_spans()
+                # workflow + one agent span per step + one handoff span per transition
+                _check(len(spans) == 2 * TRACED_N, len(spans))
+                passed = [s for s in spans if "seamline.evaluation.passed" in (s.attributes or {})]
+                _check(len(passed) == TRACED_N - 1, len(passed))  # the built-in evaluations
+                exporter.clear()
+            if index >= 3:
+                samples.append(elapsed / TRACED_N * 1e6)
+        runtime.store.close()
+    return samples
+
+
+def measure_tracing(pairs: int, runs: int, log: Console) -> dict[str, Any]:
+    """Alternate plain and traced child processes; overhead = median paired difference."""
+    plain: list[float] = []
+    traced: list[float] = []
+    for rep in range(pairs):
+        pair = {}
+        for side in (False, True) if rep % 2 == 0 else (True, False):
+            flag = "traced" if side else "plain"
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", flag, "--runs", str(runs)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            pair[side] = statistics.median(json.loads(out.stdout))
+        plain.append(pair[False])
+        traced.append(pair[True])
+        log.print(f"pair {rep + 1}/{pairs}: {pair[False]:.0f} vs {pair[True]:.0f} µs", style="dim")
+    overhead = statistics.median(t - p for p, t in zip(plain, traced, strict=True))
+    return {
+        "tracing_overhead_us": round(overhead, 1),
+        "plain_us_per_handoff": round(statistics.median(plain), 1),
+        "traced_us_per_handoff": round(statistics.median(traced), 1),
+        "target_us": 30,
+        "pairs": pairs,
+        "runs_per_process": runs,
+        "n": TRACED_N,
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "opentelemetry_sdk": version("opentelemetry-sdk"),
+        "note": "traced = SDK + in-memory exporter (SimpleSpanProcessor) + built-in evaluators; "
+        "plain = no SDK, evaluators=(); medians of paired child processes",
+    }
+
+
+def tracing_table(summary: dict[str, Any]) -> Table:
+    """The tracing comparison for people."""
+    out = Table(
+        title="What tracing and evaluation add per handoff (median µs, N=50)",
+        caption=f"{summary['pairs']} process pairs × {summary['runs_per_process']} runs  ·  "
+        f"{summary['machine']}, Python {summary['python']}",
+    )
+    for header in ("plain", "traced + evaluated", "overhead", "target"):
+        out.add_column(header, justify="right")
+    out.add_row(
+        f"{summary['plain_us_per_handoff']:,.0f}",
+        f"{summary['traced_us_per_handoff']:,.0f}",
+        f"{summary['tracing_overhead_us']:,.1f}",
+        f"≤ {summary['target_us']}",
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse flags, measure, print the table or the JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=15, help="repetitions for N=5 and N=50")
     parser.add_argument("--quick", action="store_true", help="3 repetitions, for smoke runs")
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
+    parser.add_argument(
+        "--tracing", action="store_true", help="measure what tracing + evaluators add instead"
+    )
+    parser.add_argument("--child", choices=("plain", "traced"), help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=15, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        samples = asyncio.run(child_samples(args.child == "traced", args.runs))
+        sys.stdout.write(json.dumps(samples) + "\n")
+        return
     repeat = 3 if args.quick else args.repeat
     if repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.tracing:
+        runs = 5 if args.quick else 15
+        summary = measure_tracing(max(3, repeat // 2), runs, Console(stderr=True))
+        if args.json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+        else:
+            Console().print(tracing_table(summary))
+        return
     medians = asyncio.run(measure(repeat, Console(stderr=True)))
     summary = report(medians)
     if args.json:

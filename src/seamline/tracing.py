@@ -65,6 +65,7 @@ EVALUATION_SCORE = "gen_ai.evaluation.score.value"
 EVALUATION_LABEL = "gen_ai.evaluation.score.label"
 EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
 EVALUATION_MODE = "seamline.evaluation.mode"
+EVALUATIONS_PASSED = "seamline.evaluation.passed"
 
 HANDOFF_SOURCE_VERSION = "seamline.handoff.source.version"
 HANDOFF_DESTINATION_VERSION = "seamline.handoff.destination.version"
@@ -170,18 +171,31 @@ def record_outcome(
 def record_evaluations(
     span: Span, evaluations: Iterable[Evaluation], handoff_id: str | None = None
 ) -> None:
-    """One ``gen_ai.evaluation.result`` event per evaluation, on the span evaluated.
+    """A ``gen_ai.evaluation.result`` event per evaluation that says something, on the span
+    evaluated; bare passes are listed in one ``seamline.evaluation.passed`` attribute.
 
-    Explanations were masked when the evaluations were made. ``handoff_id`` names the
-    handoff when the span is not its own (flagging evaluators report on the receiver's).
+    Most handoffs pass the same half-dozen checks with nothing more to say; an event each
+    would cost more than the rest of the span and bury the failures, errors and scores
+    that matter. Explanations were masked when the evaluations were made. ``handoff_id``
+    names the handoff when the span is not its own (flagging evaluators report on the
+    receiver's).
     """
     if not span.is_recording():
         return
+    passed = [e.name for e in evaluations if e.label.value == "pass" and _bare(e)]
+    if passed:
+        span.set_attribute(EVALUATIONS_PASSED, passed)
     for evaluation in evaluations:
+        if evaluation.label.value == "pass" and _bare(evaluation):
+            continue
         attributes = _evaluation_attributes(evaluation)
         if handoff_id is not None:
             attributes = {**attributes, HANDOFF_ID: handoff_id}
         span.add_event(EVALUATION_EVENT, attributes)
+
+
+def _bare(evaluation: Evaluation) -> bool:
+    return evaluation.score is None and not evaluation.explanation
 
 
 @lru_cache(maxsize=512)
