@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from seamline.cli import agents, contracts, db, dlq, governance, handoffs, memory, workflows
 from seamline.cli.demo import demo
@@ -54,7 +55,7 @@ def _one_line_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
                 return callback(*args, **kwargs)
             except SeamlineError as error:
                 _warn(caught)
-                _errors.print(f"[bold red]error:[/] {error}", markup=True)
+                _errors.print(f"[bold red]error:[/] {escape(str(error))}", markup=True)
                 raise typer.Exit(1) from None
             finally:
                 _warn(caught)
@@ -69,7 +70,7 @@ def _warn(caught: list[warnings.WarningMessage]) -> None:
     caught.clear()
 
 
-for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
+for _typer in (app, *(g.typer_instance for g in app.registered_groups if g.typer_instance)):
     for _info in _typer.registered_commands:
         if _info.callback is not None:
             _info.callback = _one_line_errors(_info.callback)

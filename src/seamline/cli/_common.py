@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,9 @@ from rich.console import Console
 from seamline.exceptions import ConfigurationError, StoreError
 from seamline.project import PROJECT_FILE, Project, import_registry, load_project
 from seamline.registry import Registry
-from seamline.stores import SqliteStore
+from seamline.stores import ArtifactStore
+from seamline.stores import open_store as open_target
+from seamline.stores.target import is_url
 
 __all__ = [
     "AppOption",
@@ -22,17 +25,19 @@ __all__ = [
     "load_registry",
     "open_project",
     "open_store",
+    "store_exists",
 ]
 
 console = Console(highlight=False)
 """Everything the CLI prints goes through here (stdout); errors go to stderr."""
 
 StoreOption = Annotated[
-    Path,
+    str,
     typer.Option(
         "--store",
         envvar="SEAMLINE_STORE",
-        help="SQLite ledger file (env SEAMLINE_STORE).",
+        help="SQLite ledger file, or a postgresql://USER@HOST:PORT/DATABASE URL (add "
+        "?schema=NAME for a schema other than seamline) (env SEAMLINE_STORE).",
         show_default=True,
     ),
 ]
@@ -65,18 +70,32 @@ ProjectOption = Annotated[
     ),
 ]
 
-DEFAULT_STORE = Path("seamline.db")
+DEFAULT_STORE = "seamline.db"
 DEFAULT_PROJECT = Path(PROJECT_FILE)
 
 
-def open_store(path: Path, *, create: bool = False) -> SqliteStore:
-    """Open an existing ledger (or create one when ``create``), with a clear error if absent."""
-    if not create and not path.exists():
+def open_store(target: str, *, create: bool = False) -> ArtifactStore:
+    """Open an existing ledger (or create one when ``create``), with a clear error if absent.
+
+    ``create`` makes a new SQLite file, or creates (or upgrades) a PostgreSQL schema.
+    """
+    if not create and not store_exists(target):
         raise StoreError(
-            f"no seamline store at {path}; run `seamline demo` to create one, or pass "
+            f"no seamline store at {target}; run `seamline demo` to create one, or pass "
             "--store / set SEAMLINE_STORE to your ledger file"
         )
-    return SqliteStore(path)
+    store = open_target(target, migrate=create)
+    if is_url(target):
+        # A command keeps its store to the end; a PostgreSQL pool must then be closed, not
+        # left to the garbage collector (which may run in one of the pool's own threads).
+        atexit.register(store.close)
+    return store
+
+
+def store_exists(target: str) -> bool:
+    """Whether there is a store to open: a SQLite file that exists, or any database URL
+    (whose server says, when opened, if the store is there)."""
+    return is_url(target) or Path(target).exists()
 
 
 def load_registry(reference: str | None) -> Registry:

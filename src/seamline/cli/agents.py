@@ -19,6 +19,7 @@ from seamline.cli._common import (
     console,
     open_project,
     open_store,
+    store_exists,
 )
 from seamline.ledger import Ledger
 from seamline.runtime import BreakerPolicy, Breakers, BreakerState
@@ -50,7 +51,7 @@ def list_(
     recent calls the ledger holds through the default breaker policy.
     """
     registry = open_project(project, app_).registry
-    calls = list(_calls(Ledger(open_store(store)), workflows)) if store.exists() else []
+    calls = list(_calls(Ledger(open_store(store)), workflows)) if store_exists(store) else []
     breakers = Breakers.from_history(BreakerPolicy(), registry, calls, now=utcnow())
     for one in registry.agents:
         version = str(one.card.version)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import time
-from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -16,6 +15,7 @@ from seamline.cli._common import StoreOption, console, open_store
 from seamline.cli.render import timeline
 from seamline.demo import APP, TICKETS, build_registry
 from seamline.runtime import Runtime
+from seamline.stores.target import is_url
 from seamline.telemetry import configure
 
 
@@ -41,7 +41,7 @@ def demo(
             provider.shutdown()
 
 
-def _run(store: Path) -> None:
+def _run(store: str) -> None:
     registry = build_registry()
     runtime = Runtime(registry, open_store(store, create=True), app=APP)
     names = ("intake", "triage", "refunds", "fulfillment")
@@ -50,7 +50,7 @@ def _run(store: Path) -> None:
     console.print(
         Text.assemble(
             "agents  ", chain, "\n",
-            "ledger  ", (str(store), "bold"), " (SQLite, WAL)\n",
+            "ledger  ", (store, "bold"), " (PostgreSQL)\n" if is_url(store) else " (SQLite, WAL)\n",
             "note    refund.request is mid-migration: triage emits the deprecated 1.2.0,\n",
             "        refunds reads 2.0.0, and each handoff is upcast on the way\n",
         )
