@@ -8,6 +8,7 @@ import anyio
 from pydantic import BaseModel
 
 from seamline import Context, Contract, Finish, HandOff, Outcome, Registry, Runtime, agent
+from seamline.evals import DEFAULT_EVALUATORS, Subject, Verdict, evaluator
 from seamline.telemetry import configure
 
 
@@ -35,9 +36,17 @@ def bank(payout: Payout, ctx: Context) -> Outcome:
     return Finish({"paid": payout.order_id})
 
 
+@evaluator(mode="flagging")
+def dutch_account(handoff: Subject) -> Verdict:
+    """Quotes the IBAN in its explanation: the runtime must mask it before it is exported."""
+    iban: str = handoff.payload.iban  # type: ignore[attr-defined]
+    return Verdict(iban.startswith("NL"), score=0.0, explanation=f"{iban} is not Dutch")
+
+
 async def main(endpoint: str, iban: str) -> None:
     provider = configure("otlp-http", endpoint=endpoint)
-    runtime = Runtime(Registry(agents=[payer, bank], contracts=[PAYOUT]))
+    registry = Registry(agents=[payer, bank], contracts=[PAYOUT])
+    runtime = Runtime(registry, evaluators=[*DEFAULT_EVALUATORS, dutch_account])
     await runtime.run("payer", Payout(order_id="ORD-77", iban=iban), intent="pay ORD-77")
     provider.force_flush()
     provider.shutdown()

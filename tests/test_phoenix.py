@@ -116,10 +116,12 @@ def test_the_demo_span_tree_arrives_in_phoenix(phoenix: str, tmp_path: Path) -> 
     assert attributes["seamline.handoff.contract"] == "refund.request@2.0.0"
     assert attributes["seamline.handoff.outcome"] == "validated"
     assert len(attributes["seamline.handoff.payload.sha256"]) == 64
+    assert "intent_unchanged" in attributes["seamline.evaluation.passed"]
 
 
 def test_no_sensitive_value_reaches_phoenix(phoenix: str) -> None:
-    """A payload's sensitive IBAN is nowhere in what Phoenix stored, its spans included."""
+    """A payload's sensitive IBAN is nowhere in what Phoenix stored, its spans included,
+    though an evaluator quoted it in the explanation it exported."""
     done = subprocess.run(
         [sys.executable, str(WORKER), f"{phoenix}/v1/traces", IBAN],
         capture_output=True, text=True, timeout=120, check=False,
@@ -128,3 +130,8 @@ def test_no_sensitive_value_reaches_phoenix(phoenix: str) -> None:
     found = spans(phoenix, {"handoff payer -> bank", "retrieval seamline.memory"})
     assert "handoff payer -> bank" in {span["name"] for span in found}
     assert IBAN not in json.dumps(found)
+    bank = next(span for span in found if span["name"] == "invoke_agent bank")
+    (flag,) = [e for e in bank["events"] if e["name"] == "gen_ai.evaluation.result"]
+    assert flag["attributes"]["gen_ai.evaluation.name"] == "dutch_account"
+    assert flag["attributes"]["gen_ai.evaluation.score.label"] == "fail"
+    assert flag["attributes"]["gen_ai.evaluation.explanation"] == "«masked» is not Dutch"
