@@ -89,6 +89,11 @@ class HandoffView:
         return f"{h['source']['name']} → {h['destination']['name']}"
 
     @property
+    def sender(self) -> str:
+        """The source agent's name: who produced it."""
+        return str(self._header["source"]["name"])
+
+    @property
     def receiver(self) -> str:
         """The destination agent's name."""
         return str(self._header["destination"]["name"])

@@ -1,8 +1,9 @@
-"""Step-level evaluation of every handoff, and the context-rot meter.
+"""Step-level evaluation of every handoff, the report over them, and the context-rot meter.
 
 Evaluators check each handoff beyond its schema, blocking (before delivery) or flagging
 (while the receiver runs); their results go into the ledger and out as
-``gen_ai.evaluation.result`` span events. See :mod:`seamline.evals.evaluation`.
+``gen_ai.evaluation.result`` span events. See :mod:`seamline.evals.evaluation`;
+:class:`EvaluationReport` counts them across a store.
 """
 
 from seamline.evals._running import blocking_issues, run_evaluators
@@ -19,6 +20,7 @@ from seamline.evals.evaluation import (
     evaluator,
     loads,
 )
+from seamline.evals.report import EvaluationReport, EvaluatorTally, FailedEvaluation, Tally
 from seamline.evals.rot import Change, Divergence, HopRot, RotReport, context_rot
 
 __all__ = [
@@ -27,12 +29,16 @@ __all__ = [
     "Check",
     "Divergence",
     "Evaluation",
+    "EvaluationReport",
     "Evaluator",
+    "EvaluatorTally",
+    "FailedEvaluation",
     "HopRot",
     "Label",
     "Mode",
     "RotReport",
     "Subject",
+    "Tally",
     "Verdict",
     "blocking_issues",
     "boundary",
