@@ -15,9 +15,20 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from seamline.cli import agents, contracts, db, dlq, governance, handoffs, memory, workflows
+from seamline.cli import (
+    agents,
+    contracts,
+    db,
+    dlq,
+    evals,
+    governance,
+    handoffs,
+    memory,
+    workflows,
+)
 from seamline.cli.demo import demo
 from seamline.cli.rot import rot
+from seamline.cli.trace import trace
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
 __all__ = ["app", "main"]
@@ -36,11 +47,13 @@ app.add_typer(contracts.app, name="contracts")
 app.add_typer(agents.app, name="agents")
 app.add_typer(memory.app, name="memory")
 app.add_typer(db.app, name="db")
+app.add_typer(evals.app, name="evals")
 app.command()(governance.impact)
 app.command("can-i-deploy")(governance.can_i_deploy)
 app.command()(governance.audit)
 app.command()(governance.runbook)
 app.command()(rot)
+app.command()(trace)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -17,14 +17,22 @@ from rich.table import Table
 from rich.text import Text
 
 from seamline.contracts import Envelope
+from seamline.evals import Evaluation, Label, Mode
 from seamline.ledger import HandoffStatus, HandoffView, Ledger
 from seamline.stores import DeadLetterRecord, Entry, WorkflowRecord, WorkflowStatus
 
 __all__ = [
+    "Event",
     "dead_letter_panel",
     "dead_letters_table",
+    "describe",
+    "evaluation_head",
     "handoff_panel",
     "handoffs_table",
+    "note_line",
+    "outcome_line",
+    "short_id",
+    "status_text",
     "timeline",
     "workflows_table",
 ]
@@ -44,11 +52,12 @@ _STATUS_STYLE: dict[StrEnum, str] = {
 }
 
 
-def _status(value: WorkflowStatus | HandoffStatus) -> Text:
+def status_text(value: WorkflowStatus | HandoffStatus) -> Text:
+    """A status in its colour, the same in every view."""
     return Text(str(value), style=_STATUS_STYLE.get(value, ""))
 
 
-def _short(identifier: str) -> str:
+def short_id(identifier: str) -> str:
     """Ids are UUIDv7: the tail is the random part, unique enough to read and to paste."""
     return identifier[-12:]
 
@@ -79,10 +88,10 @@ def timeline(ledger: Ledger, workflow: WorkflowRecord, *, title: str | None = No
             grid = None
     if workflow.result:
         style = _STATUS_STYLE.get(workflow.status, "")
-        lines.append(Padding(Text(_result_line(workflow), style=style), (0, 0, 0, 11)))
+        lines.append(Padding(Text(outcome_line(workflow), style=style), (0, 0, 0, 11)))
     heading = Text.assemble(
-        _status(workflow.status), "  ", (title or workflow.name, "bold"), "  ",
-        (_short(workflow.id), "dim"),
+        status_text(workflow.status), "  ", (title or workflow.name, "bold"), "  ",
+        (short_id(workflow.id), "dim"),
     )  # fmt: skip
     return Panel(Group(*lines), title=heading, title_align="left", border_style="dim")
 
@@ -100,52 +109,104 @@ _TimelineLine = tuple[str, str, Text, list[str]]
 
 
 def _timeline_line(entry: Entry, view: HandoffView | None) -> _TimelineLine | None:
+    event = describe(entry, view)
+    if event is None:
+        return None
+    if event.label:
+        return event.label, "", event.text, event.details
     route, contract = (view.route_names, view.contract) if view else ("", "")
+    return route, contract, event.text, event.details
+
+
+class Event(NamedTuple):
+    """What one ledger row says, in words for people."""
+
+    label: str
+    """A short tag for a row about the seam (``⇡ upcast``, ``↺ triage``); empty for a row
+    that changes the handoff's own state, which views show beside its route."""
+    text: Text
+    details: list[str]
+    """Sentences too long for a column: issues, error messages, leg ids."""
+
+
+def describe(entry: Entry, view: HandoffView | None) -> Event | None:
+    """The words for a ledger row, or None for the rows every handoff has (proposed, ...)."""
     data = json.loads(entry.data) if entry.data and entry.kind != "proposed" else {}
     match entry.kind:
         case "validated":
-            return route, contract, Text("✓ validated", style="green"), []
+            return Event("", Text("✓ validated", style="green"), [])
         case "rejected":
             details = [f"{i['path']}: {i['message']} [{i['code']}]" for i in data]
-            return route, contract, Text(f"✗ rejected ({len(data)})", style="red"), details
+            return Event("", Text(f"✗ rejected ({len(data)})", style="red"), details)
         case "retried":
             sender = view.receiver if view else "sender"
-            return f"↺ {sender}", "", Text(f"re-run with {len(data)} issue(s)", "yellow"), []
+            return Event(f"↺ {sender}", Text(f"re-run with {len(data)} issue(s)", "yellow"), [])
         case "fallback":
-            return "↪ fallback", "", Text(str(data.get("to", "?")), style="yellow"), []
+            return Event("↪ fallback", Text(str(data.get("to", "?")), style="yellow"), [])
         case "failed":
-            return route, contract, Text("✗ failed", style="red"), [str(data.get("message"))]
+            # Handed to a fallback, the row holds the fallback handoff, not an error message.
+            message = [str(data["message"])] if "message" in data else []
+            return Event("", Text("✗ failed", style="red"), message)
         case "dead_lettered":
-            return route, contract, Text(f"☠ dead letter: {data.get('reason')}", "bold red"), []
+            return Event("", Text(f"☠ dead letter: {data.get('reason')}", "bold red"), [])
         case "escalated":
-            return "⚑ escalated", "", Text(str(data.get("owner")), style="magenta"), []
+            return Event("⚑ escalated", Text(str(data.get("owner")), style="magenta"), [])
         case "fanned_out":
             legs = [str(leg) for leg in data.get("legs", [])]
-            return "⑃ fan-out", "", Text(f"{len(legs)} leg(s)", style="cyan"), legs
+            return Event("⑃ fan-out", Text(f"{len(legs)} leg(s)", style="cyan"), legs)
         case "retry":
-            label = f"re-run {data.get('attempt')} after {data.get('code')}"
-            return (
-                f"↻ {view.receiver if view else 'receiver'}",
-                "",
-                Text(label, "yellow"),
-                [str(data.get("message"))],
+            label = (
+                f"re-run {data.get('attempt')} after {data.get('code')}, "
+                f"backoff {data.get('delay')} s"
             )
+            receiver = view.receiver if view else "receiver"
+            return Event(f"↻ {receiver}", Text(label, "yellow"), [str(data.get("message"))])
         case "upcast":
             steps = f"{data.get('from')} → {data.get('to')}"
-            return "⇡ upcast", "", Text(steps, style="cyan"), []
+            return Event("⇡ upcast", Text(steps, style="cyan"), [])
         case "warning":
             # The message is a sentence: it goes on its own line, the column keeps a label.
             label = str(data.get("code", "warning")).replace("version_", "").replace("_", " ")
-            return "! warning", "", Text(label, style="yellow"), [str(data.get("message"))]
-        case "replayed" | "discarded":
-            return route, contract, Text(entry.kind, style="cyan"), []
+            return Event("! warning", Text(label, style="yellow"), [str(data.get("message"))])
+        case "replayed":
+            return Event("", Text(f"replayed as {short_id(str(data.get('as')))}", "cyan"), [])
+        case "discarded":
+            return Event("", Text(f"discarded: {data.get('reason')}", style="cyan"), [])
         case "completed" if data.get("kind") == "finish":
-            return route, contract, Text("■ finished", style="green"), []
+            return Event("", Text("■ finished", style="green"), [])
         case _:
             return None
 
 
-def _result_line(workflow: WorkflowRecord) -> str:
+def note_line(label: str, text: Text, details: list[str]) -> Text:
+    """One line about a seam: its tag, what happened and, dimmed, the particulars."""
+    line = Text.assemble(f"{label} " if label else "", text)
+    if details:
+        line.append(": " + "; ".join(details), "dim")
+    return line
+
+
+def evaluation_head(found: Evaluation) -> Text:
+    """``✗ name (mode label, score 0.2)``: the title of an evaluation that did not pass.
+
+    ``✗`` failed and blocked, ``⚑`` flagged (failed beside the receiver), ``!`` erred.
+    """
+    facts = [f"{found.mode.value} {found.label.value}"]
+    if found.score is not None:
+        facts.append(f"score {found.score:g}")
+    if found.error_type:
+        facts.append(found.error_type)
+    if found.label is Label.ERROR:
+        mark, style = "!", "magenta"
+    elif found.mode is Mode.FLAGGING:
+        mark, style = "⚑", "yellow"
+    else:
+        mark, style = "✗", "red"
+    return Text.assemble((f"{mark} {found.name}", style), f" ({', '.join(facts)})")
+
+
+def outcome_line(workflow: WorkflowRecord) -> str:
+    """How a workflow ended, in one line: its result, dead letter or who must decide."""
     outcome: dict[str, Any] = json.loads(workflow.result or "{}")
     match outcome.get("kind"):
         case "finish":
@@ -169,7 +230,7 @@ def workflows_table(ledger: Ledger, workflows: list[WorkflowRecord]) -> Table:
         views = ledger.handoffs(workflow.id)
         current = views[-1].route.split(" -> ")[-1] if views else ""
         table.add_row(
-            workflow.id, workflow.name, _status(workflow.status), str(len(views)), current,
+            workflow.id, workflow.name, status_text(workflow.status), str(len(views)), current,
             workflow.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     return table
@@ -182,8 +243,8 @@ def handoffs_table(views: list[HandoffView]) -> Table:
         table.add_column(column)
     for view in views:
         table.add_row(
-            view.id, _short(view.correlation_id), str(view.hop), view.route, view.contract,
-            _status(view.status),
+            view.id, short_id(view.correlation_id), str(view.hop), view.route, view.contract,
+            status_text(view.status),
         )  # fmt: skip
     return table
 
@@ -201,7 +262,7 @@ def handoff_panel(view: HandoffView) -> Panel:
         "json",
         word_wrap=True,
     )
-    title = Text.assemble(("handoff ", "bold"), view.id, "  ", _status(view.status))
+    title = Text.assemble(("handoff ", "bold"), view.id, "  ", status_text(view.status))
     return Panel(Group(Text(view.route), history, envelope), title=title, title_align="left")
 
 
@@ -212,7 +273,7 @@ def dead_letters_table(letters: list[DeadLetterRecord]) -> Table:
         table.add_column(column, overflow="fold")
     for letter in letters:
         table.add_row(
-            letter.id, _short(letter.correlation_id), letter.reason, letter.message,
+            letter.id, short_id(letter.correlation_id), letter.reason, letter.message,
             letter.status.value, letter.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )  # fmt: skip
     return table
