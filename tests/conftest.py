@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -43,10 +43,16 @@ def pg_url() -> Iterator[str]:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="session")
+def new_pg_schema(pg_url: str) -> Callable[[], str]:
+    """Makes names for schemas nobody has used; whatever is left in them goes at the end."""
+    return lambda: f"{_RUN}_{next(_numbers)}"
+
+
 @pytest.fixture
-def pg_schema(pg_url: str) -> Iterator[str]:
+def pg_schema(pg_url: str, new_pg_schema: Callable[[], str]) -> Iterator[str]:
     """A schema name nobody has used (nothing is created in it), dropped after the test."""
-    schema = f"{_RUN}_{next(_numbers)}"
+    schema = new_pg_schema()
     yield schema
     with psycopg.connect(pg_url, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

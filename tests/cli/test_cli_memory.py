@@ -1,4 +1,5 @@
-"""``seamline memory`` against a real ledger whose agents wrote and read memory."""
+"""``seamline memory`` against a real ledger (SQLite and PostgreSQL) whose agents wrote and read
+memory."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from seamline import Context, Contract, Finish, HandOff, Outcome, Registry, Runtime, SqliteStore
+from seamline import Context, Contract, Finish, HandOff, Outcome, Registry, Runtime
 from seamline import agent as agent_card
 from seamline.cli import app
-from seamline.stores import WorkflowStatus
+from seamline.stores import WorkflowStatus, open_store
 
 runner = CliRunner()
 
@@ -48,16 +49,24 @@ def refunds(ticket: Ticket, ctx: Context) -> Outcome:
     return Finish(decision)
 
 
-@pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """The store path and the id of one finished intake -> refunds workflow."""
-    path = tmp_path_factory.mktemp("memory") / "ledger.db"
-    runtime = Runtime(Registry(agents=[intake, refunds], contracts=[TICKET]), SqliteStore(path))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def ledger(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, str]:
+    """The --store of a SQLite file or a PostgreSQL schema, and the id of one finished
+    intake -> refunds workflow in it."""
+    if request.param == "postgres":
+        target = f"{request.getfixturevalue('pg_url')}?schema="
+        target += request.getfixturevalue("new_pg_schema")()
+    else:
+        target = str(tmp_path_factory.mktemp("memory") / "ledger.db")
+    store = open_store(target, migrate=True)
+    runtime = Runtime(Registry(agents=[intake, refunds], contracts=[TICKET]), store)
     first = Ticket(text="My lamp arrived broken, I want a refund")
     result = anyio.run(lambda: runtime.run("intake", first, intent="refund the broken lamp"))
-    runtime.store.close()
+    store.close()
     assert result.status is WorkflowStatus.COMPLETED
-    return str(path), result.workflow_id
+    return target, result.workflow_id
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -119,7 +119,8 @@ class PostgresStore:
     ``max_size`` times the number of processes under the server's ``max_connections``.
     The store opens only on a schema at this seamline's version: ``migrate=True`` creates
     or upgrades it first (for tests and embedded use; a fleet of workers should leave that
-    to one ``seamline db upgrade`` per release).
+    to one ``seamline db upgrade`` per release). Threads may share a store: each call takes
+    its own connection from the pool.
     """
 
     def __init__(
@@ -137,7 +138,8 @@ class PostgresStore:
                 f"pool sizes must satisfy 1 <= min_size <= max_size, got min_size={min_size} "
                 f"and max_size={max_size}"
             )
-        conninfo, self.location = _conninfo(url, self.schema)
+        conninfo, location = _conninfo(url, self.schema)
+        self.location = location
         """The store's URL without its password, as commands and messages name it."""
         with _connect(conninfo, self.location) as conn:
             try:
