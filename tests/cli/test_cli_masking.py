@@ -226,3 +226,36 @@ def test_an_upcast_envelope_masks_the_sensitive_fields_of_both_versions(tmp_path
     out = invoke("handoffs", "show", delivered, "--store", str(path))
     assert '"version": "2.0.0"' in out and '"sensitive": [' in out
     assert_masked(out, IBAN, "ref A-1")
+
+
+def test_an_agent_error_quoting_the_value_is_masked_everywhere(tmp_path: Path) -> None:
+    """A receiver that raises with the IBAN in its message: the dead letter, its issues, the
+    failed row and every view show the mask instead."""
+    payout = Contract(
+        model=Payout, name="payout", version="1.0.0", owner="billing", sensitive=("iban",)
+    )
+
+    @agent(name="intake", version="1.0.0", owner="support", accepts=[payout], emits=[payout])
+    def intake(request: Payout, ctx: Context) -> Outcome:
+        return HandOff(to="payouts", payload=request)
+
+    @agent(name="payouts", version="1.0.0", owner="billing", accepts=[payout])
+    def payouts(request: Payout, ctx: Context) -> Outcome:
+        raise ValueError(f"bank refused account {request.iban}")
+
+    path = tmp_path / "l.db"
+    result = run(path, Registry(agents=[intake, payouts], contracts=[payout]))
+    assert result.dead_letter_id is not None
+    store = SqliteStore(path)
+    try:
+        letter = store.get_dead_letter(result.dead_letter_id)
+        rows = [e.data or "" for e in store.entries(correlation_id=result.workflow_id)]
+    finally:
+        store.close()
+    assert letter is not None and f"bank refused account {MASK}" in letter.message
+    assert IBAN not in letter.message + letter.issues
+    assert not [row for row in rows if "bank refused" in row and IBAN in row]
+    shown = invoke("dlq", "show", result.dead_letter_id, "--store", str(path))
+    shown += invoke("workflows", "show", result.workflow_id, "--store", str(path))
+    shown += invoke("trace", result.workflow_id, "--store", str(path))
+    assert_masked(shown, IBAN)

@@ -40,6 +40,7 @@ from seamline.contracts import (
     Intent,
     check_handoff,
     deprecation,
+    redact,
     retirement,
     upcast,
 )
@@ -438,7 +439,8 @@ class Engine:
                 route = self.registry.route(receiver, outcome)
                 envelope = self._next_envelope(cursor, receiver, route, outcome)
             except (RegistryError, AgentError) as error:
-                return await self._fail(cursor, delivered_at, _Fault("bad_handoff", str(error)))
+                fault = _Fault("bad_handoff", _masked(cursor.envelope, str(error)))
+                return await self._fail(cursor, delivered_at, fault)
             contract = self.registry.contract(route.contract, route.target)
             target = self.registry.agent(route.receiver)
             started = time.perf_counter()
@@ -537,7 +539,9 @@ class Engine:
             except Exception as error:  # an agent's bug must not take the runtime down
                 return _Fault(
                     "agent_error",
-                    f"{agent.name} raised {type(error).__name__}: {error}",
+                    _masked(
+                        cursor.envelope, f"{agent.name} raised {type(error).__name__}: {error}"
+                    ),
                     transient=isinstance(error, _TRANSIENT),
                 )
         if limit.cancelled_caught:
@@ -1256,6 +1260,12 @@ def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
 def _evaluations_json(evaluations: tuple[Evaluation, ...]) -> str:
     """The ledger row for a handoff's evaluations; cached, most handoffs pass alike."""
     return dumps(evaluations)
+
+
+def _masked(envelope: Envelope, message: str) -> str:
+    """An agent's error text goes into the ledger, dead letters and every view: any
+    sensitive value of the handoff it was working on that the text quotes is masked."""
+    return redact(message, envelope.payload, envelope.sensitive) if envelope.sensitive else message
 
 
 def _sensitive(contract: Contract[Any], carried: Iterable[str] = ()) -> tuple[str, ...]:
