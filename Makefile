@@ -27,6 +27,7 @@ DESK := --project examples/support-desk/seamline.toml
 demo: $(VENV)/.core
 	rm -f seamline-demo.db seamline-demo.db-wal seamline-demo.db-shm
 	$(BIN)/seamline demo --store seamline-demo.db
+	$(BIN)/seamline evals report --store seamline-demo.db
 	$(BIN)/seamline contracts check $(DESK)
 	$(BIN)/seamline can-i-deploy refunds@3.1.0 $(DESK)
 	$(BIN)/seamline audit $(DESK)

@@ -55,7 +55,7 @@ def _run(store: str) -> None:
             "        refunds reads 2.0.0, and each handoff is upcast on the way\n",
         )
     )  # fmt: skip
-    dead: list[str] = []
+    dead: list[tuple[str, str]] = []
     first: str | None = None
     for title, ticket in TICKETS:
         started = time.perf_counter()
@@ -69,13 +69,18 @@ def _run(store: str) -> None:
         console.print(Text(f"  {result.handoffs} handoffs in {took:.1f} ms", style="dim"))
         first = first or result.workflow_id
         if result.dead_letter_id:
-            dead.append(result.dead_letter_id)
+            dead.append((result.dead_letter_id, result.workflow_id))
     console.print(Rule("what next"))
-    for letter in dead:
-        console.print(f"  seamline dlq show {letter} --store {store}")
-    console.print(f"  seamline workflows list --store {store}")
-    console.print(f"  seamline handoffs list --store {store}")
+    # Commands print whole, unwrapped, so they can be copied and pasted.
+    say = functools.partial(console.print, soft_wrap=True)
+    for letter, workflow in dead:
+        say(f"  seamline dlq show {letter} --store {store}")
+        say(f"  seamline trace {workflow} --store {store}")
+        say(f"  seamline rot {workflow} --store {store}")
+    say(f"  seamline evals report --store {store}")
+    say(f"  seamline workflows list --store {store}")
+    say(f"  seamline handoffs list --store {store}")
     if first is not None:
-        console.print(f"  seamline memory audit {first} --store {store}")
-    console.print("  the same contract change from the governance side, in examples/support-desk:")
-    console.print("  seamline contracts check --against seamline-registry.json")
+        say(f"  seamline memory audit {first} --store {store}")
+    say("  the same contract change from the governance side, in examples/support-desk:")
+    say("  seamline contracts check --against seamline-registry.json")
