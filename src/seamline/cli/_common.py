@@ -71,6 +71,7 @@ ProjectOption = Annotated[
 ]
 
 DEFAULT_STORE = "seamline.db"
+_postgres_stores: dict[str, ArtifactStore] = {}
 DEFAULT_PROJECT = Path(PROJECT_FILE)
 
 
@@ -84,10 +85,14 @@ def open_store(target: str, *, create: bool = False) -> ArtifactStore:
             f"no seamline store at {target}; run `seamline demo` to create one, or pass "
             "--store / set SEAMLINE_STORE to your ledger file"
         )
-    store = open_target(target, migrate=create)
-    if is_url(target):
-        # A command keeps its store to the end; a PostgreSQL pool must then be closed, not
-        # left to the garbage collector (which may run in one of the pool's own threads).
+    if not is_url(target):
+        return open_target(target, migrate=create)
+    # Commands keep their store to the end and never close it. A PostgreSQL store is a pool
+    # of server connections, so a process opens one per URL and closes it at exit, rather
+    # than leave it to the garbage collector (which may run in one of the pool's threads).
+    store = _postgres_stores.get(target)
+    if store is None:
+        store = _postgres_stores[target] = open_target(target, migrate=create)
         atexit.register(store.close)
     return store
 
