@@ -9,6 +9,9 @@ from typer.testing import CliRunner
 
 from seamline.cli import app
 from seamline.stores import PostgresStore
+from seamline.stores._pg_schema import EXPECTED_VERSION, migrations
+
+NAMES = ", ".join(f"{m.version:04d}_{m.name}" for m in migrations())
 
 runner = CliRunner()
 
@@ -25,18 +28,20 @@ def test_status_then_upgrade_then_status(pg_url: str, pg_schema: str) -> None:
     code, out, _ = invoke("db", "status", "--store", store)
     assert code == 0
     assert f"store postgresql://postgres@127.0.0.1:5432/test?schema={pg_schema}" in out
-    assert "version none yet (this seamline needs 2)" in out
-    assert f"pending 0001_ledger, 0002_memory: run `seamline db upgrade --store {store}`" in out
+    assert f"version none yet (this seamline needs {EXPECTED_VERSION})" in out
+    assert f"pending {NAMES}: run `seamline db upgrade --store {store}`" in out
     assert "vectors searched in numpy (stored as bytea)" in out
     code, out, _ = invoke("db", "upgrade", "--store", store)
     assert code == 0
     assert out == (
-        f"schema '{pg_schema}' of {store} upgraded from nothing to 2: 0001_ledger, 0002_memory"
+        f"schema '{pg_schema}' of {store} upgraded from nothing to {EXPECTED_VERSION}: {NAMES}"
     )
     code, out, _ = invoke("db", "upgrade", "--store", store)
-    assert (code, out) == (0, f"schema '{pg_schema}' of {store} is at version 2; nothing to do")
+    at = f"schema '{pg_schema}' of {store} is at version {EXPECTED_VERSION}; nothing to do"
+    assert (code, out) == (0, at)
     code, out, _ = invoke("db", "status", "--store", store)
-    assert code == 0 and "version 2, up to date" in out and "pending" not in out
+    assert code == 0 and f"version {EXPECTED_VERSION}, up to date" in out
+    assert "pending" not in out
     PostgresStore(pg_url, schema=pg_schema).close()  # and a store opens on it
 
 

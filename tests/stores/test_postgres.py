@@ -158,16 +158,17 @@ def test_an_older_schema_is_refused_until_upgraded_in_place(
     pg_store.apply(Commit(workflow=WORKFLOW, entries=[entry(1)]))
     pg_store.close()
     with raw(pg_url, pg_schema) as conn:  # back to what migration 1 made
-        conn.execute("DROP TABLE memory_reads, artifacts")
-        conn.execute("DELETE FROM seamline_migrations WHERE version = 2")
+        conn.execute("DROP TABLE work, memory_reads, artifacts")
+        conn.execute("DELETE FROM seamline_migrations WHERE version > 1")
     with pytest.raises(StoreError) as caught:
         PostgresStore(pg_url, schema=pg_schema)
     message = str(caught.value)
-    assert "has schema version 1, older than this seamline (2)" in message
+    assert f"has schema version 1, older than this seamline ({EXPECTED_VERSION})" in message
     assert "stop the workers and run `seamline db upgrade --store postgresql://" in message
     before, after = upgrade(pg_url, schema=pg_schema)
-    assert (before.version, [m.name for m in before.pending]) == (1, ["memory"])
-    assert (after.version, after.pending) == (2, ())
+    later = [m.name for m in migrations()[1:]]
+    assert (before.version, [m.name for m in before.pending]) == (1, later)
+    assert (after.version, after.pending) == (EXPECTED_VERSION, ())
     store = PostgresStore(pg_url, schema=pg_schema)
     try:
         assert store.entries(correlation_id="wf-1") == [entry(1)]
@@ -181,8 +182,11 @@ def test_a_newer_schema_is_refused_and_left_alone(
     pg_store: PostgresStore, pg_url: str, pg_schema: str
 ) -> None:
     """A schema a newer seamline wrote: StoreCorruptError asking to upgrade seamline."""
+    future = EXPECTED_VERSION + 1
     with raw(pg_url, pg_schema) as conn:
-        conn.execute("INSERT INTO seamline_migrations (version, name) VALUES (3, 'future')")
+        conn.execute(
+            "INSERT INTO seamline_migrations (version, name) VALUES (%s, 'future')", [future]
+        )
     for attempt in (
         lambda: PostgresStore(pg_url, schema=pg_schema),
         lambda: PostgresStore(pg_url, schema=pg_schema, migrate=True),
@@ -190,10 +194,11 @@ def test_a_newer_schema_is_refused_and_left_alone(
     ):
         with pytest.raises(StoreCorruptError) as caught:
             attempt()
-        assert "has schema version 3, newer than this seamline (2); upgrade seamline" in str(
-            caught.value
-        )
-    assert recorded(pg_url, pg_schema)[-1] == (3, "future")
+        assert (
+            f"has schema version {future}, newer than this seamline ({EXPECTED_VERSION}); "
+            "upgrade seamline"
+        ) in str(caught.value)
+    assert recorded(pg_url, pg_schema)[-1] == (future, "future")
 
 
 def test_a_schema_of_other_tables_is_not_taken_over(pg_url: str, pg_schema: str) -> None:
@@ -245,8 +250,9 @@ def test_two_processes_upgrading_at_once_take_turns(pg_url: str, pg_schema: str)
     outputs = [process.communicate(timeout=60) for process in upgrades]
     assert [process.returncode for process in upgrades] == [0, 0], outputs
     said = sorted(" ".join(out.split()) for out, _ in outputs)
-    assert "upgraded from nothing to 2: 0001_ledger, 0002_memory" in said[1]
-    assert "is at version 2; nothing to do" in said[0]
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in migrations())
+    assert f"upgraded from nothing to {EXPECTED_VERSION}: {names}" in said[1]
+    assert f"is at version {EXPECTED_VERSION}; nothing to do" in said[0]
     assert recorded(pg_url, pg_schema) == [(m.version, m.name) for m in migrations()]
 
 

@@ -29,6 +29,7 @@ from seamline.cli import (
 from seamline.cli.demo import demo
 from seamline.cli.rot import rot
 from seamline.cli.trace import trace
+from seamline.cli.worker import worker
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
 
 __all__ = ["app", "main"]
@@ -54,6 +55,7 @@ app.command()(governance.audit)
 app.command()(governance.runbook)
 app.command()(rot)
 app.command()(trace)
+app.command()(worker)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 

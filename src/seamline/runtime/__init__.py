@@ -24,9 +24,18 @@ from seamline.memory import Embedder, Memory
 from seamline.registry import Registry
 from seamline.runtime._breakers import BreakerPolicy, Breakers, BreakerState
 from seamline.runtime._engine import Engine, RunResult
-from seamline.stores import ArtifactStore, MemoryStore, Store, WorkflowStatus
+from seamline.runtime._worker import Worker, WorkerStats
+from seamline.stores import ArtifactStore, MemoryStore, Store, WorkflowStatus, WorkQueue
 
-__all__ = ["BreakerPolicy", "BreakerState", "Breakers", "RunResult", "Runtime"]
+__all__ = [
+    "BreakerPolicy",
+    "BreakerState",
+    "Breakers",
+    "RunResult",
+    "Runtime",
+    "Worker",
+    "WorkerStats",
+]
 
 _DEFAULT_BREAKERS = BreakerPolicy()
 
@@ -124,6 +133,67 @@ class Runtime:
             workflow_id=workflow_id,
         )
         return await self.deliver(envelope, name=name, max_hops=max_hops)
+
+    async def submit(
+        self,
+        entry: str,
+        payload: BaseModel | dict[str, Any],
+        *,
+        intent: str,
+        constraints: Constraints | None = None,
+        contract: str | None = None,
+        workflow_id: str | None = None,
+        name: str | None = None,
+        max_hops: int | None = None,
+    ) -> str:
+        """Validate and record a workflow's first handoff and queue it for the workers;
+        returns its id at once. Nothing runs here: ``seamline worker`` processes (or
+        :meth:`worker`) on any machine sharing the store pick it up.
+
+        Needs a WorkQueue store (PostgresStore). Raises HandoffValidationError (queueing
+        nothing) when the first payload breaks ``entry``'s contract.
+        """
+        self._queue()
+        if workflow_id is not None and self.store.get_workflow(workflow_id) is not None:
+            raise ConflictError(f"workflow {workflow_id} already exists; submit with a new id")
+        envelope = self._engine.first_envelope(
+            entry,
+            payload,
+            intent=intent,
+            constraints=constraints or Constraints(),
+            contract=contract,
+            workflow_id=workflow_id,
+        )
+        await self._engine.start(envelope, name=name or entry, max_hops=max_hops, enqueue=True)
+        return envelope.correlation_id
+
+    def worker(
+        self,
+        *,
+        name: str | None = None,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        steps_per_claim: int = 100,
+    ) -> Worker:
+        """A worker driving this store's queued workflows with this runtime's agents."""
+        return Worker(
+            self._engine,
+            self._queue(),
+            [agent.name for agent in self.registry.agents],
+            name=name,
+            lease_seconds=lease_seconds,
+            poll_seconds=poll_seconds,
+            steps_per_claim=steps_per_claim,
+        )
+
+    def _queue(self) -> WorkQueue:
+        if not isinstance(self.store, WorkQueue):
+            raise ConfigurationError(
+                f"queued workflows need a store every worker shares; {type(self.store).__name__} "
+                "is not one. Open a PostgresStore (postgresql://...), or run workflows in "
+                "this process with Runtime.run"
+            )
+        return self.store
 
     async def deliver(
         self, envelope: Envelope, *, name: str | None = None, max_hops: int | None = None

@@ -16,12 +16,13 @@ import logging
 import random
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import anyio.lowlevel
 import anyio.to_thread
 from opentelemetry.trace import Span
 from pydantic import BaseModel, ValidationError
@@ -77,6 +78,7 @@ from seamline.stores import (
     DeadLetterStatus,
     DeadLetterUpdate,
     Entry,
+    Lease,
     Store,
     WorkflowRecord,
     WorkflowStatus,
@@ -126,6 +128,8 @@ class _Cursor:
     """Whether spans are recorded for this run (asked once per run, see tracing.recording)."""
     memory: StepMemory | None = None
     """The running step's memory handle; its writes and reads go into the next commit."""
+    lease: Lease | None = None
+    """A worker's lease on the workflow: every commit is fenced by it (and renews it)."""
     flags: list[Evaluation] | None = None
     """What the flagging evaluators said about the open handoff while its receiver ran;
     None until they ran this step. Recorded with the step's next commit."""
@@ -293,8 +297,14 @@ class Engine:
             self._scoped[(contract, mode)] = chosen
         return chosen
 
-    async def start(self, envelope: Envelope, *, name: str, max_hops: int | None) -> _Cursor:
-        """Validate a workflow's first handoff and record the workflow; raise if invalid."""
+    async def start(
+        self, envelope: Envelope, *, name: str, max_hops: int | None, enqueue: bool = False
+    ) -> _Cursor:
+        """Validate a workflow's first handoff and record the workflow; raise if invalid.
+
+        With ``enqueue`` the workflow also goes on the store's work queue, in the same
+        commit, for a worker to claim (``Runtime.submit``).
+        """
         receiver = self.registry.agent(envelope.destination.name)
         checked = await self._vet(
             envelope, receiver, intent_sha256=envelope.intent.sha256, previous=None, facts={}
@@ -322,7 +332,7 @@ class Engine:
         cursor = _Cursor(workflow, envelope, checked.verdict.payload, [hop_of(envelope)], 1, 0)
         batch = _Batch(cursor)
         batch.propose(envelope, checked.notes, now)
-        self._commit(cursor, batch, workflow=workflow)
+        self._commit(cursor, batch, workflow=workflow, enqueue=receiver.name if enqueue else None)
         return cursor
 
     def cursor(self, workflow: WorkflowRecord) -> _Cursor | None:
@@ -387,14 +397,27 @@ class Engine:
 
     # -- the chain -------------------------------------------------------------------------
 
-    async def drive(self, cursor: _Cursor | None, workflow_id: str) -> RunResult:
-        """Run the workflow until it finishes, escalates or is dead-lettered."""
+    async def drive(
+        self,
+        cursor: _Cursor | None,
+        workflow_id: str,
+        *,
+        until: Callable[[], bool] | None = None,
+    ) -> RunResult:
+        """Run the workflow until it finishes, escalates or is dead-lettered, or, between
+        steps, until ``until()`` says to stop (a worker shutting down or yielding)."""
         if cursor is None:
             return self.result(workflow_id)
         cursor.traced = recording()
         with workflow_span(cursor.workflow.name, workflow_id, on=cursor.traced):
             step: _Cursor | _End = cursor
             while isinstance(step, _Cursor):
+                if until is not None:
+                    # Let the worker's lease heartbeat in between steps: sync agents never
+                    # yield to the event loop by themselves.
+                    await anyio.lowlevel.checkpoint()
+                    if until():
+                        return _result(step.workflow, step.delivered)
                 step = await self._step(step)
         return _result(step.workflow, step.delivered)
 
@@ -579,7 +602,7 @@ class Engine:
         if not recorded:  # written alone: the supervisor's memory stays with its step
             batch = _Batch(cursor)
             batch.add(parent, "fanned_out", utcnow(), json.dumps({"legs": ids}))
-            self.store.apply(Commit(entries=batch.entries))
+            self.store.apply(Commit(entries=batch.entries, lease=cursor.lease))
             cursor.seq = batch.seq
         results: list[LegResult | None] = [None] * len(legs)
         limiter = anyio.CapacityLimiter(concurrency)
@@ -825,6 +848,7 @@ class Engine:
         workflow: WorkflowRecord | None = None,
         letters: list[DeadLetterRecord] | None = None,
         resolved: list[DeadLetterUpdate] | None = None,
+        enqueue: str | None = None,
     ) -> None:
         writes, reads = cursor.memory.drain() if cursor.memory is not None else ([], [])
         if cursor.flags:
@@ -838,6 +862,8 @@ class Engine:
                 dead_letter_updates=resolved or [],
                 artifacts=writes,
                 reads=reads,
+                lease=cursor.lease,
+                enqueue=enqueue,
             )
         )
         cursor.seq = batch.seq

@@ -15,11 +15,13 @@ from seamline.stores.base import (
     DeadLetterStatus,
     DeadLetterUpdate,
     Entry,
+    Lease,
     ReadRecord,
     Store,
     TermMatch,
     WorkflowRecord,
     WorkflowStatus,
+    WorkQueue,
 )
 from seamline.stores.memory import MemoryStore
 from seamline.stores.sqlite import SqliteStore
@@ -37,12 +39,14 @@ __all__ = [
     "DeadLetterStatus",
     "DeadLetterUpdate",
     "Entry",
+    "Lease",
     "MemoryStore",
     "PostgresStore",
     "ReadRecord",
     "SqliteStore",
     "Store",
     "TermMatch",
+    "WorkQueue",
     "WorkflowRecord",
     "WorkflowStatus",
     "open_store",

@@ -41,9 +41,11 @@ __all__ = [
     "DeadLetterStatus",
     "DeadLetterUpdate",
     "Entry",
+    "Lease",
     "ReadRecord",
     "Store",
     "TermMatch",
+    "WorkQueue",
     "WorkflowRecord",
     "WorkflowStatus",
 ]
@@ -214,6 +216,30 @@ class Commit:
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     """Artifacts the step wrote: recorded with the step or not at all."""
     reads: list[ReadRecord] = field(default_factory=list)
+    lease: Lease | None = None
+    """The writer's lease on the workflow (a worker): the commit applies only while that
+    lease is still held, and renews it; a commit that ends the workflow also takes it off
+    the work queue. Only a :class:`WorkQueue` store accepts it."""
+    enqueue: str | None = None
+    """Put the workflow on the work queue, waiting for this agent (``Runtime.submit``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A worker's hold on one queued workflow, fenced by ``token``.
+
+    A worker whose lease expired (it stalled, or lost its network) cannot commit: every
+    commit it makes names the token, and the store refuses one that no longer matches.
+    """
+
+    workflow_id: str
+    token: str
+    owner: str
+    agent: str
+    """The agent the workflow's open handoff waited for when it was claimed."""
+    seconds: float
+    """How long each commit or renewal extends it."""
+    expires_at: datetime
 
 
 @runtime_checkable
@@ -310,4 +336,35 @@ class ArtifactStore(Store, Protocol):
 
     def reads(self, correlation_id: str, *, agent: str | None = None) -> list[ReadRecord]:
         """The read audit of one workflow."""
+        ...
+
+
+@runtime_checkable
+class WorkQueue(Store, Protocol):
+    """A Store that queues workflows for workers on many machines (PostgreSQL).
+
+    Queued workflows (``Commit.enqueue``) wait for a worker that runs their open handoff's
+    agent. A worker claims one with a lease, drives it with fenced commits and releases it
+    (or its commit ending the workflow removes it). Expired leases are reaped back to the
+    queue. Idle workers wait on a notification, and poll whatever happens.
+    """
+
+    def claim(self, owner: str, agents: Sequence[str], seconds: float) -> Lease | None:
+        """Lease the longest-waiting unleased workflow for one of ``agents``, or None."""
+        ...
+
+    def renew(self, lease: Lease) -> Lease:
+        """Extend ``lease``; raise ConflictError if it was lost (expired and reclaimed)."""
+        ...
+
+    def release(self, lease: Lease, agent: str) -> None:
+        """Give the workflow back to the queue, now waiting for ``agent``."""
+        ...
+
+    def reap(self) -> list[str]:
+        """Return every expired lease to the queue; the workflows they held."""
+        ...
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until work may be ready (a notification) or ``timeout``; True if notified."""
         ...

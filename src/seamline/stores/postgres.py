@@ -25,8 +25,10 @@ Importing this module without the ``postgres`` extra raises MissingExtraError.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -49,6 +51,7 @@ from seamline.stores.base import (
     DeadLetterRecord,
     DeadLetterStatus,
     Entry,
+    Lease,
     ReadRecord,
     TermMatch,
     WorkflowRecord,
@@ -58,6 +61,7 @@ from seamline.stores.target import DEFAULT_SCHEMA
 
 try:
     import psycopg
+    import psycopg.sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
     from psycopg.rows import TupleRow
     from psycopg.types.json import Jsonb
@@ -102,6 +106,39 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 _RESOLVE_DEAD_LETTER = """
 UPDATE dead_letters SET status = %s, resolved_at = %s, resolution = %s
 WHERE id = %s AND status = 'open'
+"""
+_LEASE_FOR = "make_interval(secs => %s)"
+_FENCE = f"""
+UPDATE work SET lease_expires_at = now() + {_LEASE_FOR}
+WHERE workflow_id = %s AND lease_token = %s
+RETURNING lease_expires_at
+"""
+_ENQUEUE = "INSERT INTO work (workflow_id, agent, ready_at) VALUES (%s, %s, now())"
+_DEQUEUE = "DELETE FROM work WHERE workflow_id = %s"
+_CLAIM = f"""
+UPDATE work SET lease_token = %s, lease_owner = %s, lease_expires_at = now() + {_LEASE_FOR}
+WHERE workflow_id = (
+    SELECT workflow_id FROM work
+    WHERE lease_token IS NULL AND agent = ANY(%s)
+    ORDER BY ready_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING workflow_id, agent, lease_expires_at
+"""
+"""The claim: one statement, one round trip. SKIP LOCKED lets concurrent workers pass over
+each other's candidate rows instead of queueing behind them; the partial index
+``work_ready`` holds only unleased rows, so the scan never wades through leased ones."""
+_RELEASE = """
+UPDATE work SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, agent = %s,
+    ready_at = now()
+WHERE workflow_id = %s AND lease_token = %s
+"""
+_REAP = """
+UPDATE work SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+    ready_at = now()
+WHERE lease_token IS NOT NULL AND lease_expires_at < now()
+RETURNING workflow_id
 """
 _CONFLICTS = (psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected)
 """Two writers on the same keys: one loses on the unique index (or, if each waits for the
@@ -159,6 +196,9 @@ class PostgresStore:
             open=True,
         )
         self._artifacts_lock = f"seamline.artifacts:{self.schema}"
+        self._conninfo = conninfo
+        self._channel = f"seamline_work_{self.schema}"
+        self._listener: Connection | None = None
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -212,7 +252,7 @@ class PostgresStore:
                         )
                     found = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
                     progress.append(str(found[0]) if found else "")
-                    _write(conn, commit)
+                    _write(conn, commit, self._channel)
                     progress.append("commit")
             except psycopg.OperationalError:
                 if conn.broken:
@@ -434,8 +474,80 @@ class PostgresStore:
         )
         return [_sql.read(row) for row in rows]
 
+    # -- the work queue -----------------------------------------------------------------------
+
+    def claim(self, owner: str, agents: Sequence[str], seconds: float) -> Lease | None:
+        """Lease the longest-waiting unleased workflow whose open handoff is for one of
+        ``agents``, for ``seconds``; None when there is none."""
+        token = uuid.uuid4().hex
+        rows = self._write_one(_CLAIM, [token, owner, seconds, list(agents)])
+        if not rows:
+            return None
+        workflow_id, agent, expires = rows[0]
+        return Lease(str(workflow_id), token, owner, str(agent), seconds, expires)
+
+    def renew(self, lease: Lease) -> Lease:
+        """Extend ``lease`` by its seconds; ConflictError if it was lost."""
+        rows = self._write_one(_FENCE, [lease.seconds, lease.workflow_id, lease.token])
+        if not rows:
+            raise _lost(lease)
+        return dataclasses.replace(lease, expires_at=rows[0][0])
+
+    def release(self, lease: Lease, agent: str) -> None:
+        """Put the workflow back on the queue for ``agent``; a lost lease has nothing to give."""
+        self._write_one(_RELEASE, [agent, lease.workflow_id, lease.token], notify=True)
+
+    def reap(self) -> list[str]:
+        """Return expired leases to the queue (their holders stalled or died)."""
+        rows = self._write_one(_REAP, [], notify=True)
+        return [str(row[0]) for row in rows]
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until a commit announces ready work (LISTEN/NOTIFY) or ``timeout`` passes.
+
+        Notifications only wake idle workers sooner; a worker polls regardless, so a lost
+        notification costs at most one poll interval.
+        """
+        try:
+            if self._listener is None or self._listener.closed:
+                self._listener = psycopg.connect(self._conninfo, autocommit=True)
+                self._listener.execute(
+                    psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self._channel))
+                )
+            for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+                return True
+        except psycopg.OperationalError:
+            self._listener = None  # reconnect on the next wait; this one counts as a poll
+        return False
+
+    def _write_one(
+        self, sql: str, params: Sequence[Any], *, notify: bool = False
+    ) -> list[TupleRow]:
+        """One statement in its own transaction (the queue's small writes), retried once on
+        a lost connection: each is safe to run twice, as a claim lost in flight simply
+        expires and is reaped."""
+
+        def run(conn: Connection) -> list[TupleRow]:
+            with conn.transaction():
+                cursor = conn.execute(sql, params)
+                rows = cursor.fetchall() if cursor.description else []
+                if notify and (rows or cursor.rowcount):
+                    conn.execute("SELECT pg_notify(%s, '')", [self._channel])
+            return rows
+
+        try:
+            return self._attempt(run)
+        except PoolClosed:
+            raise StoreError(f"cannot use store {self.location}: it is closed") from None
+        except psycopg.Error as error:
+            raise StoreError(
+                f"work queue of {self.location} failed: {_one_line(error)}"
+            ) from None
+
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
+        if self._listener is not None:
+            self._listener.close()
         self._pool.close()
 
 
@@ -464,8 +576,20 @@ def upgrade(url: str, *, schema: str = DEFAULT_SCHEMA) -> tuple[SchemaStatus, Sc
             raise StoreError(f"cannot upgrade {location}: {_one_line(error)}") from None
 
 
-def _write(conn: Connection, commit: Commit) -> None:
-    """Every row of ``commit``, in the order SqliteStore writes them."""
+def _lost(lease: Lease) -> ConflictError:
+    return ConflictError(
+        f"the lease of {lease.owner} on workflow {lease.workflow_id} was lost (it expired and "
+        "the workflow went back to the queue); nothing was written. Another worker carries on"
+    )
+
+
+def _write(conn: Connection, commit: Commit, channel: str) -> None:
+    """Every row of ``commit``, in the order SqliteStore writes them; then the work queue."""
+    if (lease := commit.lease) is not None:
+        # The fence first: a worker whose lease was lost writes nothing at all.
+        fenced = conn.execute(_FENCE, [lease.seconds, lease.workflow_id, lease.token])
+        if fenced.rowcount != 1:
+            raise _lost(lease)
     if (w := commit.workflow) is not None:
         conn.execute(
             _UPSERT_WORKFLOW,
@@ -564,6 +688,13 @@ def _write(conn: Connection, commit: Commit) -> None:
                 f"dead letter {u.id} is no longer open; it was already resolved. "
                 "Nothing was written"
             )
+    if commit.enqueue is not None:
+        if w is None:
+            raise StoreError("Commit.enqueue needs the workflow record in the same commit")
+        conn.execute(_ENQUEUE, [w.id, commit.enqueue])
+        conn.execute("SELECT pg_notify(%s, '')", [channel])
+    elif w is not None and w.status is not WorkflowStatus.RUNNING:
+        conn.execute(_DEQUEUE, [w.id])  # it ended: off the queue with its last rows
 
 
 def _json_field(path: str, value: str | int | float | bool | None) -> tuple[str, list[Any]]:

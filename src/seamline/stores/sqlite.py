@@ -234,6 +234,11 @@ class SqliteStore:
 
     def apply(self, commit: Commit) -> None:
         """Apply ``commit`` in one transaction."""
+        if commit.lease is not None or commit.enqueue is not None:
+            raise StoreError(
+                "queued workflows and worker leases need a store every worker shares: open a "
+                "PostgresStore (postgresql://...); on SQLite, run workflows with Runtime.run"
+            )
         try:
             with self._transaction() as db:
                 if (w := commit.workflow) is not None:
