@@ -27,6 +27,7 @@ from seamline.stores import (
     DeadLetterRecord,
     DeadLetterStatus,
     Entry,
+    Lease,
     PostgresStore,
     ReadRecord,
     WorkflowRecord,
@@ -427,6 +428,8 @@ class CommitCutter:
 
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
+        self.marker = b"COMMIT"
+        """What the statement whose reply is lost contains."""
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.armed = False
@@ -447,7 +450,7 @@ class CommitCutter:
     def _relay(self, source: socket.socket, target: socket.socket, upward: bool) -> None:
         try:
             while data := source.recv(65536):
-                cut = upward and self.armed and b"COMMIT" in data
+                cut = upward and self.armed and self.marker in data
                 if cut:
                     self.armed = False
                     self._swallow.set()
@@ -494,6 +497,60 @@ def test_a_lost_reply_to_a_commit_that_landed_is_not_applied_twice(
         assert_applied_once(pg_store)
     finally:
         store.close()
+
+
+def leased(store: PostgresStore) -> Lease:
+    """WORKFLOW queued with its first row, and leased: a worker's next step is a fast path."""
+    store.apply(Commit(workflow=WORKFLOW, entries=[entry(1)], enqueue="a0"))
+    lease = store.claim("worker-1", ["a0"], 30)
+    assert lease is not None
+    return lease
+
+
+def test_a_workers_step_killed_mid_statement_is_retried_and_applied_once(
+    pg_store: PostgresStore, pg_url: str, pg_schema: str
+) -> None:
+    """A leased step is one statement; killed while it runs, it runs again, once."""
+    lease = leased(pg_store)
+    sabotage(
+        pg_url,
+        pg_schema,
+        "CREATE TRIGGER kill BEFORE INSERT ON ledger FOR EACH ROW "
+        "EXECUTE FUNCTION kill_the_connection()",
+        times=1,
+    )
+    pg_store.apply(Commit(entries=[entry(2), entry(3)], lease=lease))
+    assert [e.seq for e in pg_store.entries(correlation_id="wf-1")] == [1, 2, 3]
+
+
+def test_a_lost_reply_to_a_workers_step_that_landed_is_not_applied_twice(
+    pg_store: PostgresStore, pg_url: str, pg_schema: str, cutter: CommitCutter
+) -> None:
+    """The step's statement ran but its reply was lost: the store finds its first row in
+    the log and neither runs it again nor reports a conflict with itself."""
+    lease = leased(pg_store)
+    through_relay = make_conninfo(
+        pg_url, host="127.0.0.1", port=str(cutter.port), sslmode="disable"
+    )
+    store = PostgresStore(through_relay, schema=pg_schema)
+    try:
+        cutter.marker = b"WITH fence"
+        cutter.armed = True
+        store.apply(Commit(entries=[entry(2), entry(3)], lease=lease))
+        assert cutter.cuts == 1
+        assert [e.seq for e in pg_store.entries(correlation_id="wf-1")] == [1, 2, 3]
+    finally:
+        store.close()
+
+
+def test_a_workers_step_that_collides_changes_nothing(pg_store: PostgresStore) -> None:
+    """A step whose rows are already there (a late duplicate) is a conflict; the lease and
+    the log stay as they were."""
+    lease = leased(pg_store)
+    pg_store.apply(Commit(entries=[entry(2)], lease=lease))
+    with pytest.raises(ConflictError, match="already recorded this step"):
+        pg_store.apply(Commit(entries=[entry(3), entry(2)], lease=lease))
+    assert [e.seq for e in pg_store.entries(correlation_id="wf-1")] == [1, 2]
 
 
 # --- concurrent writers ------------------------------------------------------------------

@@ -111,8 +111,22 @@ _LEASE_FOR = "make_interval(secs => %s)"
 _FENCE = f"""
 UPDATE work SET lease_expires_at = now() + {_LEASE_FOR}
 WHERE workflow_id = %s AND lease_token = %s
-RETURNING lease_expires_at
+RETURNING lease_expires_at, pg_current_xact_id()::text
 """
+_STEP = f"""
+WITH fence AS (
+    UPDATE work SET lease_expires_at = now() + {_LEASE_FOR}
+    WHERE workflow_id = %s AND lease_token = %s
+    RETURNING 1
+)
+INSERT INTO ledger (correlation_id, seq, handoff_id, kind, at, data)
+SELECT v.* FROM (VALUES {{values}}) AS v (correlation_id, seq, handoff_id, kind, at, data)
+WHERE EXISTS (SELECT FROM fence)
+RETURNING seq
+"""
+"""A worker's ordinary step in one statement (an implicit transaction of its own): renew
+the lease and append the rows only if the lease is still this worker's."""
+_STEP_FIRST_ROW = "(%s, %s::integer, %s, %s, %s::timestamptz, %s)"
 _ENQUEUE = "INSERT INTO work (workflow_id, agent, ready_at) VALUES (%s, %s, now())"
 _DEQUEUE = "DELETE FROM work WHERE workflow_id = %s"
 _CLAIM = f"""
@@ -210,10 +224,15 @@ class PostgresStore:
         server by transaction id (``pg_xact_status``): committed means done, aborted means
         run it again. Nothing is ever applied twice or in part.
         """
+        step = _is_step(commit)
         try:
             for attempt in range(2):
                 if attempt:
                     self._pool.check()  # the other idle connections may be gone too
+                if step:
+                    if self._try_step(commit) or self._landed(commit):
+                        return
+                    continue
                 progress: list[str] = []
                 if self._try_apply(commit, progress):
                     return
@@ -233,6 +252,38 @@ class PostgresStore:
         except psycopg.Error as error:
             raise StoreError(f"write to store {self.location} failed: {_one_line(error)}") from None
 
+    def _try_step(self, commit: Commit) -> bool:
+        """A worker's step (fence and log rows only) as one statement, so one round trip
+        and no BEGIN/COMMIT: False when the connection was lost before the answer."""
+        assert commit.lease is not None
+        lease = commit.lease
+        rows = [
+            (e.correlation_id, e.seq, e.handoff_id, e.kind, e.at, e.data) for e in commit.entries
+        ]
+        values = ", ".join([_STEP_FIRST_ROW] + ["(%s, %s, %s, %s, %s, %s)"] * (len(rows) - 1))
+        params = [lease.seconds, lease.workflow_id, lease.token]
+        params += [value for row in rows for value in row]
+        with self._pool.connection() as conn:
+            try:
+                inserted = conn.execute(_STEP.format(values=values), params).fetchall()
+            except psycopg.OperationalError:
+                if conn.broken:
+                    return False
+                raise
+        if not inserted:  # the fence matched nothing, so nothing was inserted
+            raise _lost(lease)
+        return True
+
+    def _landed(self, commit: Commit) -> bool:
+        """Whether a step whose answer was lost is in the log (its first row decides: the
+        rows of one statement land together or not at all)."""
+        first = commit.entries[0]
+        rows = self._query(
+            "SELECT handoff_id, kind FROM ledger WHERE correlation_id = %s AND seq = %s",
+            [first.correlation_id, first.seq],
+        )
+        return bool(rows) and tuple(rows[0]) == (first.handoff_id, first.kind)
+
     def _try_apply(self, commit: Commit, progress: list[str]) -> bool:
         """One attempt: True when applied, False when the connection was lost.
 
@@ -250,8 +301,18 @@ class PostgresStore:
                             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                             [self._artifacts_lock],
                         )
-                    found = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
-                    progress.append(str(found[0]) if found else "")
+                    if commit.lease is not None:
+                        # The fence first, and it names the transaction: one round trip.
+                        lease = commit.lease
+                        fenced = conn.execute(
+                            _FENCE, [lease.seconds, lease.workflow_id, lease.token]
+                        ).fetchone()
+                        if fenced is None:  # a worker whose lease was lost writes nothing
+                            raise _lost(lease)
+                        progress.append(str(fenced[1]))
+                    else:
+                        found = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+                        progress.append(str(found[0]) if found else "")
                     _write(conn, commit, self._channel)
                     progress.append("commit")
             except psycopg.OperationalError:
@@ -540,9 +601,7 @@ class PostgresStore:
         except PoolClosed:
             raise StoreError(f"cannot use store {self.location}: it is closed") from None
         except psycopg.Error as error:
-            raise StoreError(
-                f"work queue of {self.location} failed: {_one_line(error)}"
-            ) from None
+            raise StoreError(f"work queue of {self.location} failed: {_one_line(error)}") from None
 
     def close(self) -> None:
         """Close every pooled connection; the store is unusable afterwards."""
@@ -576,6 +635,18 @@ def upgrade(url: str, *, schema: str = DEFAULT_SCHEMA) -> tuple[SchemaStatus, Sc
             raise StoreError(f"cannot upgrade {location}: {_one_line(error)}") from None
 
 
+def _is_step(commit: Commit) -> bool:
+    """Whether ``commit`` is a leased writer's plain step: log rows and nothing else."""
+    return (
+        commit.lease is not None
+        and bool(commit.entries)
+        and commit.workflow is None
+        and not (commit.dead_letters or commit.dead_letter_updates)
+        and not (commit.artifacts or commit.reads)
+        and commit.enqueue is None
+    )
+
+
 def _lost(lease: Lease) -> ConflictError:
     return ConflictError(
         f"the lease of {lease.owner} on workflow {lease.workflow_id} was lost (it expired and "
@@ -584,12 +655,8 @@ def _lost(lease: Lease) -> ConflictError:
 
 
 def _write(conn: Connection, commit: Commit, channel: str) -> None:
-    """Every row of ``commit``, in the order SqliteStore writes them; then the work queue."""
-    if (lease := commit.lease) is not None:
-        # The fence first: a worker whose lease was lost writes nothing at all.
-        fenced = conn.execute(_FENCE, [lease.seconds, lease.workflow_id, lease.token])
-        if fenced.rowcount != 1:
-            raise _lost(lease)
+    """Every row of ``commit`` (its lease already fenced), in the order SqliteStore writes
+    them; then the work queue."""
     if (w := commit.workflow) is not None:
         conn.execute(
             _UPSERT_WORKFLOW,
@@ -608,12 +675,14 @@ def _write(conn: Connection, commit: Commit, channel: str) -> None:
         )
     with conn.cursor() as cursor:
         if commit.entries:
-            cursor.executemany(
-                _INSERT_ENTRY,
-                [
-                    (e.correlation_id, e.seq, e.handoff_id, e.kind, e.at, e.data)
-                    for e in commit.entries
-                ],
+            # One multi-row statement: a step's four or five rows cost one execution.
+            rows = [
+                (e.correlation_id, e.seq, e.handoff_id, e.kind, e.at, e.data)
+                for e in commit.entries
+            ]
+            cursor.execute(
+                _INSERT_ENTRY + ", (%s, %s, %s, %s, %s, %s)" * (len(rows) - 1),
+                [value for row in rows for value in row],
             )
         if commit.dead_letters:
             cursor.executemany(
