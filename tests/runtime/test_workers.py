@@ -343,3 +343,22 @@ def test_worker_command_bad_inputs(pg_url: str, pg_store: PostgresStore, tmp_pat
         )
         assert done.returncode == 1, done.stdout
         assert message in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_worker_finds_its_agents_through_the_project_file(
+    pg_url: str, pg_store: PostgresStore, tmp_path: Path
+) -> None:
+    """`seamline worker --project seamline.toml` imports the registry the file names."""
+    runtime = Runtime(worker_app.registry(), pg_store)
+    [workflow_id] = submit(runtime)
+    project = tmp_path / "seamline.toml"
+    project.write_text('[project]\nname = "workers"\napp = "worker_app:registry"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "seamline", "worker", "--project", str(project),
+         "--store", f"{pg_url}?schema={pg_store.schema}", "--idle-exit", "0.3", "--poll", "0.1"],
+        env={**os.environ, "PYTHONPATH": str(HERE)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 claimed, 4 handoffs, 1 finished" in done.stdout
+    assert runtime.result(workflow_id).status is WorkflowStatus.COMPLETED
