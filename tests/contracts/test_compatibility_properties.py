@@ -287,7 +287,11 @@ def scalars(schema: str) -> st.SearchStrategy[Any]:
     return from_schema(json.loads(schema))
 
 
-@settings(FAST, max_examples=150)  # the property the checker exists for gets the most tries
+# The property the checker exists for gets the most tries. Derandomized: once in a few
+# hundred CI runs Hypothesis reported FlakyStrategyDefinition (inconsistent draws between a
+# test case and its replay, from hypothesis-jsonschema's scalar strategies), failing the build
+# without a counterexample; a fixed seed keeps the 150 examples and makes every run the same.
+@settings(FAST, max_examples=150, derandomize=True)
 @given(st.data())
 def test_no_breaking_finding_means_the_reader_accepts_what_the_writer_sends(
     data: st.DataObject,
