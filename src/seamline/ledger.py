@@ -34,13 +34,20 @@ class HandoffStatus(StrEnum):
     PROPOSED = "proposed"
     VALIDATED = "validated"
     """Accepted and waiting for delivery: the workflow's open handoff."""
+    GATED = "gated"
+    """Accepted, and waiting for a human decision before delivery (see seamline.gates)."""
+    EDITED = "edited"
+    """Replaced at its gate by a human's edited copy, which carries on as a new handoff."""
     REJECTED = "rejected"
     COMPLETED = "completed"
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
 
 
-_STATUS_OF_KIND = {status.value: status for status in HandoffStatus}
+_STATUS_OF_KIND = {status.value: status for status in HandoffStatus} | {
+    "approved": HandoffStatus.VALIDATED,  # a gate's approval makes it the open handoff
+    "declined": HandoffStatus.REJECTED,  # a gate's rejection
+}
 
 
 @dataclass(frozen=True, slots=True)

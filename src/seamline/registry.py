@@ -6,7 +6,7 @@ mistake fails at start-up with a message naming the fix, not at three in the mor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict
 
 from seamline.agents import Agent, HandOff
 from seamline.contracts import (
+    EXTERNAL,
     Contract,
     FailurePolicy,
+    Gate,
     Lifecycle,
     Migration,
     MigrationGraph,
@@ -122,8 +124,13 @@ class Registry:
         contracts: Iterable[Contract[Any]] = (),
         migrations: Iterable[Migration] = (),
         name: str | None = None,
+        gates: Mapping[tuple[str, str], Gate] | None = None,
     ) -> None:
         self.name = name
+        self.gates: dict[tuple[str, str], Gate] = dict(gates or {})
+        """Gates on registry edges, by ``(sender, receiver)`` agent names: for a transition
+        that is consequential here but not wherever its contract is used. The sender of a
+        workflow's first handoff is ``"external"``."""
         """The project's name, shown in exports, audits and runbooks."""
         self._agents: dict[str, Agent] = {}
         self._contracts: dict[str, dict[Version, Contract[Any]]] = {}
@@ -319,6 +326,11 @@ class Registry:
         version = sender.card.emits.get(name)
         return version if version is not None else self.contract(name).version
 
+    def gate_for(self, sender: str, receiver: str, contract: Contract[Any]) -> Gate | None:
+        """The gate a handoff from ``sender`` to ``receiver`` under ``contract`` passes:
+        the edge's if there is one, else the contract's."""
+        return self.gates.get((sender, receiver)) or contract.gate
+
     def check(self, today: date | None = None) -> None:
         """Refuse wiring that cannot work, listing every problem at once.
 
@@ -329,6 +341,14 @@ class Registry:
         """
         today = today or date.today()
         problems: list[str] = []
+        for sender, receiver in self.gates:
+            known = {*self._agents, EXTERNAL.name}  # "external": a workflow's first handoff
+            missing = [name for name in (sender, receiver) if name not in known]
+            if missing:
+                problems.append(
+                    f"gate on {sender} -> {receiver} names unknown agents {missing}; "
+                    "gates are keyed by (sender, receiver) agent names"
+                )
         for one in self.agents:
             problems.extend(self._accept_problems(one))
             problems.extend(self._emit_problems(one, today))

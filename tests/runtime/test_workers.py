@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import gate_fixture
 import psycopg
 import pytest
 import worker_app
@@ -361,4 +362,20 @@ def test_a_worker_finds_its_agents_through_the_project_file(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1 claimed, 4 handoffs, 1 finished" in done.stdout
+    assert runtime.result(workflow_id).status is WorkflowStatus.COMPLETED
+
+
+def test_a_decided_gate_goes_back_to_the_workers(pg_store: PostgresStore) -> None:
+    """A queued workflow that stops at a gate leaves the queue; approved with queue=True it
+    is queued again for its receiver, and a worker finishes it."""
+    runtime = Runtime(gate_fixture.registry(), pg_store)
+    [workflow_id] = submit(runtime)
+    anyio.run(lambda: runtime.worker(poll_seconds=0.05).run(idle_exit=0.2))
+    assert runtime.result(workflow_id).status is WorkflowStatus.WAITING
+    assert queue(pg_store) == []
+    [gate] = runtime.gates()
+    decided = anyio.run(lambda: runtime.decide(gate.id, "approve", by="alice", queue=True))
+    assert decided.status is WorkflowStatus.RUNNING
+    assert queue(pg_store) == [(workflow_id, "a1", False)]
+    anyio.run(lambda: runtime.worker(poll_seconds=0.05).run(idle_exit=0.2))
     assert runtime.result(workflow_id).status is WorkflowStatus.COMPLETED

@@ -21,6 +21,7 @@ from seamline.cli import (
     db,
     dlq,
     evals,
+    gates,
     governance,
     handoffs,
     memory,
@@ -49,6 +50,7 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(memory.app, name="memory")
 app.add_typer(db.app, name="db")
 app.add_typer(evals.app, name="evals")
+app.add_typer(gates.app, name="gates")
 app.command()(governance.impact)
 app.command("can-i-deploy")(governance.can_i_deploy)
 app.command()(governance.audit)

@@ -39,6 +39,7 @@ __all__ = [
 
 _STATUS_STYLE: dict[StrEnum, str] = {
     WorkflowStatus.RUNNING: "cyan",
+    WorkflowStatus.WAITING: "bold yellow",
     WorkflowStatus.COMPLETED: "green",
     WorkflowStatus.DEAD_LETTERED: "bold red",
     WorkflowStatus.ESCALATED: "magenta",
@@ -49,6 +50,8 @@ _STATUS_STYLE: dict[StrEnum, str] = {
     HandoffStatus.FAILED: "red",
     HandoffStatus.DEAD_LETTERED: "bold red",
     HandoffStatus.PROPOSED: "yellow",
+    HandoffStatus.GATED: "bold yellow",
+    HandoffStatus.EDITED: "dim",
 }
 
 
@@ -172,6 +175,20 @@ def describe(entry: Entry, view: HandoffView | None) -> Event | None:
             return Event("", Text(f"replayed as {short_id(str(data.get('as')))}", "cyan"), [])
         case "discarded":
             return Event("", Text(f"discarded: {data.get('reason')}", style="cyan"), [])
+        case "gated":
+            text = Text(f"⏸ waiting for {data.get('owner')}", style="bold yellow")
+            return Event("", text, [str(data.get("headline"))])
+        case "approved":
+            text = Text(f"✓ approved by {data.get('by')}", style="green")
+            return Event("", text, [str(data["reason"])] if "reason" in data else [])
+        case "declined":
+            text = Text(f"✗ rejected at its gate by {data.get('by')}", style="red")
+            return Event("", text, [str(data.get("reason"))])
+        case "edited":
+            changed = [f"{d['path']}: {d['was']} → {d['now']}" for d in data.get("diff", [])]
+            return Event("", Text(f"✎ edited by {data.get('by')}", style="cyan"), changed)
+        case "gate_escalated":
+            return Event("⚑ gate escalated", Text(str(data.get("to")), style="magenta"), [])
         case "completed" if data.get("kind") == "finish":
             return Event("", Text("■ finished", style="green"), [])
         case _:

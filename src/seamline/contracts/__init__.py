@@ -27,6 +27,7 @@ from seamline.contracts.envelope import (
     TextContent,
     ToolOutput,
 )
+from seamline.contracts.gate import Gate
 from seamline.contracts.masking import MASK, mask_payload, redact
 from seamline.contracts.migration import Migration, MigrationGraph, MigrationPath, migration
 from seamline.contracts.validation import Accepted, check_handoff, deprecation, retirement, upcast
@@ -49,6 +50,7 @@ __all__ = [
     "Envelope",
     "FailurePolicy",
     "Finding",
+    "Gate",
     "ImageContent",
     "Intent",
     "Lifecycle",

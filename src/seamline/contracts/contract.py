@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from seamline.contracts.compatibility import Compatibility
+from seamline.contracts.gate import Gate
 from seamline.contracts.version import Version
 from seamline.exceptions import ContractError
 
@@ -142,6 +143,9 @@ class Contract(Generic[PayloadT]):
     """What changed in this version, for the registry's history and the runbooks."""
     consequential: bool = False
     """A wrong handoff here costs money or trust: the audit expects a human gate on it."""
+    gate: Gate | None = None
+    """Handoffs under this version wait for a human decision before delivery (when the
+    gate's test holds); see :mod:`seamline.contracts.gate`."""
 
     def __init__(
         self,
@@ -162,6 +166,7 @@ class Contract(Generic[PayloadT]):
         retires: date | str | None = None,
         changelog: str = "",
         consequential: bool = False,
+        gate: Gate | None = None,
     ) -> None:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ContractError(
@@ -204,6 +209,9 @@ class Contract(Generic[PayloadT]):
         set_(self, "retires", _date(name, "retires", retires))
         set_(self, "changelog", changelog)
         set_(self, "consequential", consequential)
+        set_(self, "gate", gate)
+        if gate is not None:
+            gate.check_fields(f"contract {name!r}", model.model_fields)
         if self.deprecated and self.retires and self.retires < self.deprecated:
             raise ContractError(
                 f"contract {name!r}: retires ({self.retires}) comes before deprecated "

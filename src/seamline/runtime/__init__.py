@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from seamline.contracts import Constraints, Envelope
 from seamline.evals import DEFAULT_EVALUATORS, Evaluator
 from seamline.exceptions import ConfigurationError, ConflictError
+from seamline.gates import Decision, GateView, list_gates, open_gate
 from seamline.ledger import Ledger, fold
 from seamline.memory import Embedder, Memory
 from seamline.registry import Registry
@@ -185,6 +186,54 @@ class Runtime:
             poll_seconds=poll_seconds,
             steps_per_claim=steps_per_claim,
         )
+
+    # -- human gates ---------------------------------------------------------------------
+
+    def gates(self, *, status: str = "open", limit: int = 100) -> list[GateView]:
+        """Gates, newest first: ``open`` (waiting for a decision), ``decided`` or ``all``."""
+        return list_gates(self.ledger, status=status, limit=limit)
+
+    def gate(self, gate_id: str) -> GateView:
+        """One gate (by its handoff id), open or decided; NotFoundError if there is none."""
+        return open_gate(self.ledger, gate_id)[1]
+
+    async def decide(
+        self,
+        gate_id: str,
+        decision: Decision | str,
+        *,
+        by: str,
+        reason: str | None = None,
+        payload: dict[str, Any] | None = None,
+        queue: bool = False,
+    ) -> RunResult:
+        """Approve, reject (with a reason) or edit (with a payload) an open gate, as ``by``.
+
+        Approved or edited, the workflow runs on here, to its end or its next gate; with
+        ``queue`` it goes back on the work queue for the workers instead. Rejected, the
+        handoff is dead-lettered with the reason (and escalated if its contract says so).
+        Raises ConflictError for a gate already decided and HandoffValidationError for an
+        edit that breaks the contract; either way nothing is recorded.
+        """
+        try:
+            chosen = Decision(decision)
+        except ValueError:
+            raise ConfigurationError(
+                f"unknown decision {decision!r}; use approve, reject or edit"
+            ) from None
+        if queue:
+            self._queue()
+        outcome = await self._engine.decide(
+            gate_id, chosen, by=by, reason=reason, payload=payload, queue=queue
+        )
+        if isinstance(outcome, RunResult):
+            return outcome
+        return await self._engine.drive(outcome, outcome.workflow.id)
+
+    def escalate_gates(self) -> list[str]:
+        """Escalate the open gates past their deadline to their fallback owners (once each);
+        run it periodically (``seamline gates escalate``, or the server does)."""
+        return self._engine.escalate_gates()
 
     def _queue(self) -> WorkQueue:
         if not isinstance(self.store, WorkQueue):

@@ -41,6 +41,7 @@ from seamline.contracts import (
     Intent,
     check_handoff,
     deprecation,
+    mask_payload,
     redact,
     retirement,
     upcast,
@@ -58,6 +59,7 @@ from seamline.evals import (
 )
 from seamline.exceptions import (
     AgentError,
+    ConfigurationError,
     ConflictError,
     ContractDeprecationWarning,
     HandoffError,
@@ -67,6 +69,7 @@ from seamline.exceptions import (
     StoreError,
     TransientError,
 )
+from seamline.gates import Decision, describe_gate, list_gates, open_gate, payload_diff
 from seamline.ledger import HandoffStatus, HandoffView, Ledger, fold
 from seamline.memory import Memory, StepMemory
 from seamline.registry import REJECTED_HANDOFF, Registry, RejectedHandoff, Route
@@ -329,10 +332,14 @@ class Engine:
             created_at=now,
             updated_at=now,
         )
+        gated = self._gate(envelope, checked.verdict.payload, None, now)
+        if gated is not None:
+            workflow = replace(workflow, status=WorkflowStatus.WAITING)
         cursor = _Cursor(workflow, envelope, checked.verdict.payload, [hop_of(envelope)], 1, 0)
         batch = _Batch(cursor)
-        batch.propose(envelope, checked.notes, now)
-        self._commit(cursor, batch, workflow=workflow, enqueue=receiver.name if enqueue else None)
+        batch.propose(envelope, checked.notes, now, verdict=_verdict(gated))
+        queued = receiver.name if enqueue and gated is None else None
+        self._commit(cursor, batch, workflow=workflow, enqueue=queued)
         return cursor
 
     def cursor(self, workflow: WorkflowRecord) -> _Cursor | None:
@@ -406,8 +413,8 @@ class Engine:
     ) -> RunResult:
         """Run the workflow until it finishes, escalates or is dead-lettered, or, between
         steps, until ``until()`` says to stop (a worker shutting down or yielding)."""
-        if cursor is None:
-            return self.result(workflow_id)
+        if cursor is None or cursor.workflow.status is not WorkflowStatus.RUNNING:
+            return self.result(workflow_id)  # ended, or waiting at a gate from the start
         cursor.traced = recording()
         with workflow_span(cursor.workflow.name, workflow_id, on=cursor.traced):
             step: _Cursor | _End = cursor
@@ -901,6 +908,12 @@ class Engine:
         if note is not None:
             batch.add(old, note[0], now, note[1])
         batch.add(old, inbound, now, _handoff_outcome(envelope))
+        gated = self._gate(envelope, accepted.payload, cursor.envelope, now)
+        if gated is not None:
+            batch.propose(envelope, checked.notes, now, verdict=("gated", gated))
+            waiting = replace(cursor.workflow, status=WorkflowStatus.WAITING, updated_at=now)
+            self._commit(cursor, batch, workflow=waiting)
+            return _End(waiting, cursor.delivered)
         batch.propose(envelope, checked.notes, now)
         self._commit(cursor, batch)
         cursor.envelope = envelope
@@ -909,6 +922,38 @@ class Engine:
         cursor.flags = None  # and its own flagging evaluation
         cursor.trail = [*cursor.trail[-(TRAIL_LENGTH - 1) :], hop]
         return cursor
+
+    def _gate(
+        self, envelope: Envelope, payload: BaseModel, previous: Envelope | None, now: datetime
+    ) -> str | None:
+        """The ``gated`` row's data if this accepted handoff must wait for a person.
+
+        A gate test that raises gates the handoff (failing closed: a consequential handoff
+        that cannot be assessed goes to a person, not through), and says so in the summary.
+        """
+        ref = envelope.contract
+        contract = self.registry.contract(ref.name, ref.version)
+        gate = self.registry.gate_for(envelope.source.name, envelope.destination.name, contract)
+        if gate is None:
+            return None
+        trouble = None
+        try:
+            if not gate.applies(payload):
+                return None
+        except Exception as error:  # the test is user code; its bug must not skip the gate
+            trouble = f"The gate's test raised {type(error).__name__}: {error}."
+        escalation = self._escalation(envelope)
+        data = describe_gate(
+            gate,
+            contract,
+            envelope,
+            previous,
+            escalation=escalation[0] if escalation else None,
+            now=now,
+        )
+        if trouble is not None:
+            data["summary"] += "\n" + _masked(envelope, trouble)
+        return json.dumps(data)
 
     def _record_rejection(
         self, cursor: _Cursor, envelope: Envelope, checked: _Checked, *, retry: bool
@@ -1180,9 +1225,12 @@ class Engine:
             entries[-1].seq + 1,
             sum(1 for e in entries if e.kind == "delivered"),
         )
+        gated = self._gate(envelope, accepted.payload, previous, now)
+        if gated is not None:  # the fixed handoff goes through its gate again
+            cursor.workflow = workflow = replace(workflow, status=WorkflowStatus.WAITING)
         batch = _Batch(cursor)
         batch.add(dead_letter_id, "replayed", now, json.dumps({"as": envelope.handoff_id}))
-        batch.propose(envelope, checked.notes, now)
+        batch.propose(envelope, checked.notes, now, verdict=_verdict(gated))
         resolution = DeadLetterUpdate(
             dead_letter_id,
             DeadLetterStatus.REPLAYED,
@@ -1218,6 +1266,143 @@ class Engine:
                 ],
             )
         )
+
+    # -- gates ---------------------------------------------------------------------------
+
+    async def decide(
+        self,
+        gate_id: str,
+        decision: Decision,
+        *,
+        by: str,
+        reason: str | None,
+        payload: dict[str, Any] | None,
+        queue: bool,
+    ) -> _Cursor | RunResult:
+        """Record a person's decision on an open gate; the cursor to drive on, or the result.
+
+        Nothing is written unless the whole decision holds: a gate already decided is a
+        ConflictError naming who decided it; an edited payload that fails its contract is
+        a HandoffValidationError with the issues, and the gate stays open.
+        """
+        if not by.strip():
+            raise ConfigurationError("say who decides (by is empty): decisions are audited")
+        view, gate = open_gate(self.ledger, gate_id)
+        if not gate.is_open:
+            raise ConflictError(
+                f"gate {gate_id} was already {gate.status} by {gate.decided_by} at "
+                f"{gate.decided_at:%Y-%m-%d %H:%M:%S} UTC; nothing changed"
+            )
+        workflow = self.ledger.workflow(view.correlation_id)
+        entries = self.store.entries(correlation_id=workflow.id)
+        views = fold(entries)
+        envelope = view.envelope
+        cursor = _Cursor(
+            workflow,
+            envelope,
+            None,
+            _trail(entries, views),
+            entries[-1].seq + 1,
+            sum(1 for e in entries if e.kind == "delivered"),
+        )
+        now = utcnow()
+        said = {"by": by} | ({"reason": reason} if reason else {})
+        batch = _Batch(cursor)
+        if decision is Decision.REJECT:
+            if not reason or not reason.strip():
+                raise ConfigurationError("a rejection needs a reason: the sender's owner reads it")
+            issue = Issue("gate", f"rejected at its gate by {by}: {reason}", "gate_rejected")
+            fault = _Fault("gate_rejected", issue.message)
+            letter = self._letter(cursor, envelope, fault, [issue], now)
+            batch.add(gate_id, "declined", now, json.dumps(said))
+            batch.add(gate_id, "dead_lettered", now, json.dumps({"reason": fault.code}))
+            dead = _dead_workflow(workflow, letter, now, self._escalation(envelope))
+            self._commit(cursor, batch, workflow=dead, letters=[letter])
+            return _result(dead, cursor.delivered)
+        if decision is Decision.EDIT:
+            if payload is None:
+                raise ConfigurationError("an edit needs the edited payload")
+            envelope = await self._edited(view, workflow, envelope, payload, by, said, batch)
+        else:
+            batch.add(gate_id, "approved", now, json.dumps(said))
+        running = replace(workflow, status=WorkflowStatus.RUNNING, updated_at=now)
+        queued = envelope.destination.name if queue else None
+        self._commit(cursor, batch, workflow=running, enqueue=queued)
+        contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
+        cursor.workflow, cursor.envelope = running, envelope
+        cursor.payload = contract.model.model_validate(envelope.payload)
+        return _result(running, cursor.delivered) if queue else cursor
+
+    async def _edited(
+        self,
+        view: HandoffView,
+        workflow: WorkflowRecord,
+        envelope: Envelope,
+        payload: dict[str, Any],
+        by: str,
+        said: dict[str, str],
+        batch: _Batch,
+    ) -> Envelope:
+        """Validate a person's edit like any handoff (schema, intent, constraints,
+        evaluators) and add its rows to ``batch``; the new envelope carries on.
+
+        The editor may change tracked facts (that is often the point: a lower refund), so
+        facts are not compared; the edit row keeps the diff and who made it.
+        """
+        parent = next(
+            (v.envelope for v in self.ledger.handoffs(workflow.id) if v.id == envelope.parent_id),
+            None,
+        )
+        edited = envelope.model_copy(
+            update={"handoff_id": new_id(), "created_at": utcnow(), "payload": payload}
+        )
+        receiver = self.registry.agent(edited.destination.name)
+        checked = await self._vet(
+            edited, receiver, intent_sha256=workflow.intent_sha256, previous=parent, facts={}
+        )
+        if not isinstance(checked.verdict, Accepted):
+            raise HandoffValidationError(
+                contract=str(checked.envelope.contract),
+                issues=checked.verdict,
+                handoff_id=view.id,
+            )
+        facts = {**envelope.facts, **checked.verdict.facts}
+        edited = checked.envelope.model_copy(update={"facts": facts})
+        diff = payload_diff(
+            mask_payload(envelope.payload, envelope.sensitive),
+            mask_payload(edited.payload, edited.sensitive),
+        )
+        at = utcnow()
+        batch.add(view.id, "edited", at, json.dumps(said | {"as": edited.handoff_id, "diff": diff}))
+        batch.propose(edited, checked.notes, at, verdict=("approved", json.dumps(said)))
+        return edited
+
+    def escalate_gates(self, now: datetime | None = None) -> list[str]:
+        """Escalate every open gate past its deadline to its contract's fallback owner
+        (once each); the gates escalated."""
+        now = now or utcnow()
+        escalated = []
+        for gate in list_gates(self.ledger, status="open", limit=1_000_000):
+            if gate.deadline is None or gate.deadline > now or gate.escalated_to is not None:
+                continue
+            view = self.ledger.handoff(gate.id)
+            data = json.loads(next(e.data for e in view.entries if e.kind == "gated") or "{}")
+            to = data.get("fallback_owner") or gate.owner
+            last = self.store.entries(correlation_id=gate.workflow_id)[-1].seq
+            row = Entry(
+                correlation_id=gate.workflow_id,
+                seq=last + 1,
+                handoff_id=gate.id,
+                kind="gate_escalated",
+                at=now,
+                data=json.dumps({"to": to, "deadline": gate.deadline.isoformat()}),
+            )
+            try:
+                self.store.apply(Commit(entries=[row]))
+            except ConflictError:
+                continue  # decided (or escalated) meanwhile
+            escalated.append(gate.id)
+        return escalated
 
     def _open_letter(self, dead_letter_id: str) -> DeadLetterRecord:
         letter = self.ledger.dead_letter(dead_letter_id)
@@ -1286,6 +1471,11 @@ def _trail(entries: list[Entry], views: list[HandoffView]) -> list[Hop]:
 def _evaluations_json(evaluations: tuple[Evaluation, ...]) -> str:
     """The ledger row for a handoff's evaluations; cached, most handoffs pass alike."""
     return dumps(evaluations)
+
+
+def _verdict(gated: str | None) -> tuple[str, str | None]:
+    """The row that ends a new handoff's proposal: ``gated`` (with the gate) or ``validated``."""
+    return ("gated", gated) if gated is not None else ("validated", None)
 
 
 def _masked(envelope: Envelope, message: str) -> str:

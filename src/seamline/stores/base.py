@@ -58,6 +58,8 @@ class WorkflowStatus(StrEnum):
     """Where a workflow stands."""
 
     RUNNING = "running"
+    WAITING = "waiting"
+    """Paused at a human gate: nothing runs until someone decides (seamline.gates)."""
     COMPLETED = "completed"
     DEAD_LETTERED = "dead_lettered"
     ESCALATED = "escalated"
