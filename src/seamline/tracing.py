@@ -33,6 +33,7 @@ __all__ = [
     "HANDOFF_SOURCE",
     "agent_span",
     "configure",
+    "gate_span",
     "handoff_span",
     "record_envelope",
     "record_evaluations",
@@ -59,6 +60,8 @@ HANDOFF_OUTCOME = "seamline.handoff.outcome"
 HANDOFF_ISSUES = "seamline.handoff.validation.issue_count"
 HANDOFF_ATTEMPT = "seamline.handoff.attempt"
 HANDOFF_LATENCY = "seamline.handoff.latency_ms"
+GATE_DECISION = "seamline.gate.decision"
+GATE_DECIDED_BY = "seamline.gate.decided_by"
 EVALUATION_EVENT = "gen_ai.evaluation.result"
 EVALUATION_NAME = "gen_ai.evaluation.name"
 EVALUATION_SCORE = "gen_ai.evaluation.score.value"
@@ -153,8 +156,9 @@ def handoff_span(
 def record_outcome(
     span: Span, outcome: str, issues: int = 0, attempt: int = 1, started: float | None = None
 ) -> None:
-    """Mark how a handoff ended: ``validated``, ``rejected_with_feedback`` (the sender runs
-    again), ``fallback`` or ``dead_lettered``, with its issue count, sender attempt and, from
+    """Mark how a handoff ended: ``validated``, ``gated`` (waiting for a person),
+    ``rejected_with_feedback`` (the sender runs again), ``fallback`` or ``dead_lettered``,
+    with its issue count, sender attempt and, from
     ``started`` (a ``time.perf_counter()`` reading), the seam's own latency in ms: checks,
     evaluators and the ledger commit."""
     if span.is_recording():
@@ -219,6 +223,27 @@ def record_event(span: Span, name: str, attributes: dict[str, str]) -> None:
     """Attach a point-in-time fact to a handoff (a deprecated version, an upcast)."""
     if span.is_recording():
         span.add_event(name, attributes)
+
+
+def gate_span(
+    gate_id: str, correlation_id: str, decision: str, by: str
+) -> AbstractContextManager[Span]:
+    """A person's decision on a gated handoff (``gate_decision {decision}``), in the
+    workflow's conversation; what runs after an approval nests under it."""
+    if not recording():
+        return _NO_SPAN
+    return _tracer.start_as_current_span(
+        f"gate_decision {decision}",
+        kind=SpanKind.INTERNAL,
+        attributes={
+            OPERATION: "gate_decision",
+            HANDOFF_ID: gate_id,
+            GATE_DECISION: decision,
+            GATE_DECIDED_BY: by,
+            CONVERSATION_ID: correlation_id,
+            OPENINFERENCE_KIND: "CHAIN",
+        },
+    )
 
 
 def retrieval_span(operation: str, correlation_id: str) -> AbstractContextManager[Span]:

@@ -25,7 +25,7 @@ from seamline import (
     Runtime,
     agent,
 )
-from seamline.contracts import MASK
+from seamline.contracts import MASK, Gate
 from seamline.demo import TICKETS, build_registry
 from seamline.evals import DEFAULT_EVALUATORS, Subject, Verdict, evaluator
 
@@ -273,3 +273,26 @@ def test_failed_blocking_evaluations_are_events_on_the_handoff_span(
             "gen_ai.evaluation.explanation": "payouts go to Dutch accounts only",
         }
         assert "required_fields" in (span.attributes or {})["seamline.evaluation.passed"]  # type: ignore[operator]
+
+
+def test_a_gate_shows_as_a_gated_handoff_and_a_decision_span(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """The gated handoff's span ends ``gated``; the approval is a ``gate_decision`` span
+    naming the gate and who decided, with the receiver's step under it."""
+    exporter.clear()
+    runtime = Runtime(Registry(agents=chain(2), contracts=[ORDER], gates={("a0", "a1"): Gate()}))
+    anyio.run(lambda: runtime.run("a0", ORDER_1, intent="refund", name="refunds"))
+    [gate] = runtime.gates()
+    handoff = next(s for s in exporter.get_finished_spans() if s.name == "handoff a0 -> a1")
+    assert (handoff.attributes or {})["seamline.handoff.outcome"] == "gated"
+    anyio.run(lambda: runtime.decide(gate.id, "approve", by="alice"))
+    spans = exporter.get_finished_spans()
+    decision = next(s for s in spans if s.name == "gate_decision approve")
+    attributes = dict(decision.attributes or {})
+    assert attributes["seamline.gate.decided_by"] == "alice"
+    assert attributes["seamline.handoff.id"] == gate.id
+    assert attributes["gen_ai.conversation.id"] == gate.workflow_id
+    step = next(s for s in spans if s.name == "invoke_agent a1")
+    workflow = next(s for s in spans if s.parent and s.parent.span_id == decision.context.span_id)
+    assert step.parent is not None and step.parent.span_id == workflow.context.span_id

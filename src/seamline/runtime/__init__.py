@@ -27,6 +27,7 @@ from seamline.runtime._breakers import BreakerPolicy, Breakers, BreakerState
 from seamline.runtime._engine import Engine, RunResult
 from seamline.runtime._worker import Worker, WorkerStats
 from seamline.stores import ArtifactStore, MemoryStore, Store, WorkflowStatus, WorkQueue
+from seamline.tracing import gate_span
 
 __all__ = [
     "BreakerPolicy",
@@ -223,12 +224,14 @@ class Runtime:
             ) from None
         if queue:
             self._queue()
-        outcome = await self._engine.decide(
-            gate_id, chosen, by=by, reason=reason, payload=payload, queue=queue
-        )
-        if isinstance(outcome, RunResult):
-            return outcome
-        return await self._engine.drive(outcome, outcome.workflow.id)
+        workflow_id = self.gate(gate_id).workflow_id
+        with gate_span(gate_id, workflow_id, chosen.value, by):
+            outcome = await self._engine.decide(
+                gate_id, chosen, by=by, reason=reason, payload=payload, queue=queue
+            )
+            if isinstance(outcome, RunResult):
+                return outcome
+            return await self._engine.drive(outcome, outcome.workflow.id)
 
     def escalate_gates(self) -> list[str]:
         """Escalate the open gates past their deadline to their fallback owners (once each);

@@ -485,7 +485,10 @@ class Engine:
                         record_event(span, f"seamline.{kind}", json.loads(data))
                 if isinstance(checked.verdict, Accepted):
                     ended = self._advance(cursor, delivered_at, checked)
-                    record_outcome(span, "validated", 0, attempt, started)
+                    waiting = isinstance(ended, _End) and (
+                        ended.workflow.status is WorkflowStatus.WAITING
+                    )
+                    record_outcome(span, "gated" if waiting else "validated", 0, attempt, started)
                     return ended
                 issues = checked.verdict
                 retry = attempt <= contract.policy.feedback_retries
