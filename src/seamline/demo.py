@@ -31,6 +31,7 @@ from seamline.contracts import (
     Constraints,
     Contract,
     FailurePolicy,
+    Gate,
     TaskState,
     TextContent,
     ToolOutput,
@@ -38,9 +39,10 @@ from seamline.contracts import (
 )
 from seamline.registry import Registry
 
-__all__ = ["TICKETS", "Ticket", "build_registry"]
+__all__ = ["GATED_APP", "TICKETS", "Ticket", "build_gated_registry", "build_registry"]
 
 APP = "seamline.demo:build_registry"
+GATED_APP = "seamline.demo:build_gated_registry"
 """How the CLI finds these agents again to resume or replay a demo workflow."""
 
 
@@ -207,6 +209,7 @@ _ORDERS = {
     "ORD-1003": Decimal("129.99"),
     "ORD-1004": Decimal("899.00"),
 }
+_GATE_ABOVE = Decimal("100")
 _AUTO_APPROVE_LIMIT = Decimal("500.00")
 
 
@@ -333,14 +336,30 @@ def fulfillment(order: FulfillmentOrder, ctx: Context) -> Outcome:
     )
 
 
-def build_registry() -> Registry:
-    """The demo's agents and contracts."""
+def build_registry(*, gated: bool = False) -> Registry:
+    """The demo's agents and contracts; with ``gated``, refunds above 100 wait for payments
+    to approve them before the refunds agent runs (see :func:`build_gated_registry`)."""
     return Registry(
         agents=[intake, triage, refunds, fulfillment],
         contracts=[TICKET, CASE, REFUND, REFUND_V2, FULFILLMENT],
         migrations=[money_from_amount],
         name="support-desk",
+        gates={("triage", "refunds"): REFUND_GATE} if gated else None,
     )
+
+
+REFUND_GATE = Gate(
+    when=lambda request: request.refund.value > _GATE_ABOVE,
+    summary="Refund for order {order_id} ({reason}); the order was worth {order_value}",
+    deadline=timedelta(hours=4),
+    owner="payments",
+)
+"""Triage's refund requests above 100 wait for a person at payments."""
+
+
+def build_gated_registry() -> Registry:
+    """The demo with its refund gate on (``seamline demo --serve`` runs this one)."""
+    return build_registry(gated=True)
 
 
 TICKETS: tuple[tuple[str, Ticket], ...] = (
