@@ -11,7 +11,9 @@ import pytest
 import seamline
 import seamline.exceptions
 from seamline.exceptions import (
+    AccessError,
     AgentError,
+    AuthenticationError,
     ConfigurationError,
     ConflictError,
     ContractError,
@@ -20,6 +22,7 @@ from seamline.exceptions import (
     Issue,
     MissingExtraError,
     NotFoundError,
+    PermissionDeniedError,
     RegistryError,
     SeamlineError,
     StoreCorruptError,
@@ -66,7 +69,7 @@ def test_every_exported_name_resolves(module: str) -> None:
 
 def test_exception_tree_was_discovered() -> None:
     """The scan of seamline.exceptions finds the whole tree (guards the scan itself)."""
-    assert len(EXCEPTIONS) == 14
+    assert len(EXCEPTIONS) == 17
     assert SeamlineError in EXCEPTIONS
 
 
@@ -102,6 +105,9 @@ def test_every_exception_derives_from_seamline_error(error: type[BaseException])
         pytest.param(ConflictError, StoreError, id="conflict"),
         pytest.param(NotFoundError, SeamlineError, id="not-found"),
         pytest.param(NotFoundError, LookupError, id="not-found-is-lookup-error"),
+        pytest.param(AccessError, SeamlineError, id="access"),
+        pytest.param(AuthenticationError, AccessError, id="authentication"),
+        pytest.param(PermissionDeniedError, AccessError, id="permission-denied"),
     ],
 )
 def test_exception_tree_shape(child: type[BaseException], parent: type[BaseException]) -> None:

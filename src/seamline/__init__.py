@@ -38,7 +38,9 @@ from seamline.contracts import (
     migration,
 )
 from seamline.exceptions import (
+    AccessError,
     AgentError,
+    AuthenticationError,
     ConfigurationError,
     ConflictError,
     ContractDeprecationWarning,
@@ -48,6 +50,7 @@ from seamline.exceptions import (
     Issue,
     MissingExtraError,
     NotFoundError,
+    PermissionDeniedError,
     RegistryError,
     SeamlineError,
     StoreCorruptError,
@@ -62,10 +65,12 @@ from seamline.stores import MemoryStore, SqliteStore, Store
 __version__ = _version("seamline")
 
 __all__ = [
+    "AccessError",
     "Agent",
     "AgentCard",
     "AgentError",
     "AgentRef",
+    "AuthenticationError",
     "Budget",
     "Compatibility",
     "ConfigurationError",
@@ -92,6 +97,7 @@ __all__ = [
     "MissingExtraError",
     "NotFoundError",
     "Outcome",
+    "PermissionDeniedError",
     "Registry",
     "RegistryError",
     "RejectedHandoff",

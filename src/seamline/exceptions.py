@@ -14,7 +14,10 @@ SeamlineError
 ├── StoreError                the ledger could not be read or written
 │   ├── StoreCorruptError     the store file is not a seamline store (or a newer one)
 │   └── ConflictError         a concurrent writer got there first; nothing was applied
-└── NotFoundError             a workflow, handoff or dead letter id that the ledger does not hold
+├── NotFoundError             a workflow, handoff or dead letter id that the ledger does not hold
+└── AccessError               the caller may not do this through the API; present another token
+    ├── AuthenticationError   no API token, or one that is unknown or revoked
+    └── PermissionDeniedError the token's team does not own what it tried to change
 ```
 
 Warnings (not errors: the call goes on):
@@ -33,7 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessError",
     "AgentError",
+    "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
     "ContractDeprecationWarning",
@@ -43,6 +48,7 @@ __all__ = [
     "Issue",
     "MissingExtraError",
     "NotFoundError",
+    "PermissionDeniedError",
     "RegistryError",
     "SeamlineError",
     "StoreCorruptError",
@@ -148,6 +154,19 @@ class ConflictError(StoreError):
 
 class NotFoundError(SeamlineError, LookupError):
     """An id that the ledger does not hold."""
+
+
+class AccessError(SeamlineError):
+    """An API caller may not do what it asked; the caller must act, not the server."""
+
+
+class AuthenticationError(AccessError):
+    """No API token was presented, or it is unknown or revoked."""
+
+
+class PermissionDeniedError(AccessError):
+    """A valid token whose team does not own the gate, dead letter or setting it tried to
+    change (or that needs an admin token)."""
 
 
 class ContractDeprecationWarning(UserWarning):

@@ -159,7 +159,8 @@ def test_an_older_schema_is_refused_until_upgraded_in_place(
     pg_store.apply(Commit(workflow=WORKFLOW, entries=[entry(1)]))
     pg_store.close()
     with raw(pg_url, pg_schema) as conn:  # back to what migration 1 made
-        conn.execute("DROP TABLE work, memory_reads, artifacts")
+        conn.execute("DROP TABLE api_audit, api_tokens, work, memory_reads, artifacts")
+        conn.execute("DROP FUNCTION refuse_token_change")
         conn.execute("DELETE FROM seamline_migrations WHERE version > 1")
     with pytest.raises(StoreError) as caught:
         PostgresStore(pg_url, schema=pg_schema)

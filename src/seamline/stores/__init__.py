@@ -7,9 +7,11 @@
 from typing import TYPE_CHECKING, Any
 
 from seamline.stores.base import (
+    AccessStore,
     ArtifactQuery,
     ArtifactRecord,
     ArtifactStore,
+    AuditRecord,
     Commit,
     DeadLetterRecord,
     DeadLetterStatus,
@@ -19,6 +21,7 @@ from seamline.stores.base import (
     ReadRecord,
     Store,
     TermMatch,
+    TokenRecord,
     WorkflowRecord,
     WorkflowStatus,
     WorkQueue,
@@ -31,9 +34,11 @@ if TYPE_CHECKING:
     from seamline.stores.postgres import PostgresStore
 
 __all__ = [
+    "AccessStore",
     "ArtifactQuery",
     "ArtifactRecord",
     "ArtifactStore",
+    "AuditRecord",
     "Commit",
     "DeadLetterRecord",
     "DeadLetterStatus",
@@ -46,6 +51,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "TermMatch",
+    "TokenRecord",
     "WorkQueue",
     "WorkflowRecord",
     "WorkflowStatus",

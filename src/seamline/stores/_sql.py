@@ -14,28 +14,36 @@ from typing import Any
 from seamline.stores.base import (
     ArtifactQuery,
     ArtifactRecord,
+    AuditRecord,
     DeadLetterRecord,
     DeadLetterStatus,
     Entry,
     ReadRecord,
+    TokenRecord,
     WorkflowRecord,
     WorkflowStatus,
 )
 
 __all__ = [
     "ARTIFACT_COLUMNS",
+    "AUDIT_COLUMNS",
     "DEAD_LETTER_COLUMNS",
     "ENTRY_COLUMNS",
     "LOOKUP_COLUMNS",
     "READ_COLUMNS",
+    "TOKEN_COLUMNS",
     "WORKFLOW_COLUMNS",
     "FieldClause",
     "artifact",
     "artifact_filters",
+    "audit",
+    "audit_row",
     "dead_letter",
     "entry",
     "read",
     "scope",
+    "token",
+    "token_row",
     "where_equal",
     "workflow",
 ]
@@ -61,6 +69,10 @@ READ_COLUMNS = (
     "id, correlation_id, handoff_id, agent, agent_version, operation, query, returned, at, "
     "trace_id, span_id"
 )
+TOKEN_COLUMNS = (
+    "id, name, team, admin, secret_sha256, created_at, created_by, revoked_at, revoked_by"
+)
+AUDIT_COLUMNS = "id, at, team, actor, action, target, outcome, detail"
 
 FieldClause = Callable[[str, str | int | float | bool | None], tuple[str, Sequence[Any]]]
 """Builds the clause comparing the JSON value at a dotted path, and its parameters."""
@@ -198,3 +210,52 @@ def read(r: Sequence[Any]) -> ReadRecord:
         trace_id=r[9],
         span_id=r[10],
     )
+
+
+def token(r: Sequence[Any]) -> TokenRecord:
+    """A row of TOKEN_COLUMNS (SQLite keeps ``admin`` as 0 or 1)."""
+    return TokenRecord(
+        id=r[0],
+        name=r[1],
+        team=r[2],
+        admin=bool(r[3]),
+        secret_sha256=r[4],
+        created_at=_at(r[5]),
+        created_by=r[6],
+        revoked_at=_at(r[7]) if r[7] else None,
+        revoked_by=r[8],
+    )
+
+
+def token_row(t: TokenRecord, stamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """The values of TOKEN_COLUMNS for ``t``, timestamps as the backend keeps them."""
+    return (
+        t.id,
+        t.name,
+        t.team,
+        t.admin,
+        t.secret_sha256,
+        stamp(t.created_at),
+        t.created_by,
+        stamp(t.revoked_at) if t.revoked_at else None,
+        t.revoked_by,
+    )
+
+
+def audit(r: Sequence[Any]) -> AuditRecord:
+    """A row of AUDIT_COLUMNS."""
+    return AuditRecord(
+        id=r[0],
+        at=_at(r[1]),
+        team=r[2],
+        actor=r[3],
+        action=r[4],
+        target=r[5],
+        outcome=r[6],
+        detail=r[7],
+    )
+
+
+def audit_row(a: AuditRecord, stamp: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """The values of AUDIT_COLUMNS for ``a``."""
+    return (a.id, stamp(a.at), a.team, a.actor, a.action, a.target, a.outcome, a.detail)

@@ -33,9 +33,11 @@ from enum import StrEnum
 from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
+    "AccessStore",
     "ArtifactQuery",
     "ArtifactRecord",
     "ArtifactStore",
+    "AuditRecord",
     "Commit",
     "DeadLetterRecord",
     "DeadLetterStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "ReadRecord",
     "Store",
     "TermMatch",
+    "TokenRecord",
     "WorkQueue",
     "WorkflowRecord",
     "WorkflowStatus",
@@ -369,4 +372,75 @@ class WorkQueue(Store, Protocol):
 
     def wait_for_work(self, timeout: float) -> bool:
         """Block until work may be ready (a notification) or ``timeout``; True if notified."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenRecord:
+    """One API token: the team it acts for, and only a hash of its secret."""
+
+    id: str
+    """Public, and part of the secret, so a presented token is found without a hash lookup."""
+    name: str
+    """How people and the audit log name it; unique among tokens not revoked."""
+    team: str
+    admin: bool
+    secret_sha256: str
+    """Hex SHA-256 of the whole secret; the secret itself is shown once and never stored."""
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord:
+    """One decision or change made through the API (or a token issued from the CLI)."""
+
+    id: str
+    at: datetime
+    team: str | None
+    """The acting token's team; None for the operator at the command line."""
+    actor: str
+    """The acting token's name (``cli:USER`` for the command line)."""
+    action: str
+    """What was tried, e.g. ``gate.decide`` or ``dead_letter.replay``."""
+    target: str
+    """The id of the gate, dead letter or token acted on."""
+    outcome: str
+    """``ok``, or why not: ``denied``, ``not_found``, ``conflict``, ``invalid``, ``failed``."""
+    detail: str
+    """JSON object: the decision, reason or result; never a payload."""
+
+
+@runtime_checkable
+class AccessStore(Protocol):
+    """Where the HTTP API keeps its tokens and its own audit log, beside the ledger.
+
+    A token's issue or revocation commits together with its audit record, so the log never
+    misses a change to who may act. The audit log is append-only.
+    """
+
+    def add_token(self, token: TokenRecord, audit: AuditRecord) -> None:
+        """Store a new token; ConflictError (nothing written) if an active one has its name."""
+        ...
+
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        """One token (revoked ones too), or None."""
+        ...
+
+    def list_tokens(self, *, team: str | None = None) -> list[TokenRecord]:
+        """Tokens, revoked ones included, newest first."""
+        ...
+
+    def revoke_token(self, token_id: str, at: datetime, by: str, audit: AuditRecord) -> None:
+        """Revoke an active token; ConflictError (nothing written) if it is not active."""
+        ...
+
+    def add_audit(self, record: AuditRecord) -> None:
+        """Append one record to the audit log."""
+        ...
+
+    def list_audit(self, *, team: str | None = None, limit: int = 100) -> list[AuditRecord]:
+        """The audit log, newest (last appended) first; ``team`` keeps one team's records."""
         ...

@@ -30,16 +30,19 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from seamline.exceptions import ConfigurationError, ConflictError, MissingExtraError, StoreError
 from seamline.stores import _sql
 from seamline.stores._sql import (
     ARTIFACT_COLUMNS,
+    AUDIT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     ENTRY_COLUMNS,
     LOOKUP_COLUMNS,
     READ_COLUMNS,
+    TOKEN_COLUMNS,
     WORKFLOW_COLUMNS,
     scope,
     where_equal,
@@ -47,6 +50,7 @@ from seamline.stores._sql import (
 from seamline.stores.base import (
     ArtifactQuery,
     ArtifactRecord,
+    AuditRecord,
     Commit,
     DeadLetterRecord,
     DeadLetterStatus,
@@ -54,6 +58,7 @@ from seamline.stores.base import (
     Lease,
     ReadRecord,
     TermMatch,
+    TokenRecord,
     WorkflowRecord,
     WorkflowStatus,
 )
@@ -107,6 +112,13 @@ _RESOLVE_DEAD_LETTER = """
 UPDATE dead_letters SET status = %s, resolved_at = %s, resolution = %s
 WHERE id = %s AND status = 'open'
 """
+_INSERT_TOKEN = (
+    f"INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_REVOKE_TOKEN = (
+    "UPDATE api_tokens SET revoked_at = %s, revoked_by = %s WHERE id = %s AND revoked_at IS NULL"
+)
+_INSERT_AUDIT = f"INSERT INTO api_audit ({AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 _LEASE_FOR = "make_interval(secs => %s)"
 _FENCE = f"""
 UPDATE work SET lease_expires_at = now() + {_LEASE_FOR}
@@ -424,9 +436,7 @@ class PostgresStore:
 
     def artifacts(self, query: ArtifactQuery) -> list[ArtifactRecord]:
         """Artifacts matching ``query``, newest first."""
-        clauses, params = _sql.artifact_filters(
-            query, mark="%s", stamp=lambda at: at, field=_json_field
-        )
+        clauses, params = _sql.artifact_filters(query, mark="%s", stamp=_same, field=_json_field)
         rows = self._query(
             f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE {' AND '.join(clauses)} "
             "ORDER BY seq DESC LIMIT %s",
@@ -535,6 +545,78 @@ class PostgresStore:
         )
         return [_sql.read(row) for row in rows]
 
+    # -- access (the HTTP API's tokens and audit log) -------------------------------------------
+
+    def add_token(self, token: TokenRecord, audit: AuditRecord) -> None:
+        """Store a new token and its audit record in one transaction."""
+
+        def write(conn: Connection) -> None:
+            conn.execute(_INSERT_TOKEN, _sql.token_row(token, _same))
+            conn.execute(_INSERT_AUDIT, _sql.audit_row(audit, _same))
+
+        self._write(
+            write,
+            clash=f"an active token is already named {token.name!r}; nothing was written. "
+            "Pick another name, or revoke that token first",
+        )
+
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        """One token, or None."""
+        rows = self._query(f"SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = %s", [token_id])
+        return _sql.token(rows[0]) if rows else None
+
+    def list_tokens(self, *, team: str | None = None) -> list[TokenRecord]:
+        """Tokens, revoked ones included, newest first."""
+        where, params = where_equal("%s", team=team)
+        rows = self._query(
+            f"SELECT {TOKEN_COLUMNS} FROM api_tokens {where} ORDER BY created_at DESC, id DESC",
+            params,
+        )
+        return [_sql.token(row) for row in rows]
+
+    def revoke_token(self, token_id: str, at: datetime, by: str, audit: AuditRecord) -> None:
+        """Revoke an active token and record it, in one transaction."""
+
+        def write(conn: Connection) -> None:
+            if conn.execute(_REVOKE_TOKEN, [at, by, token_id]).rowcount != 1:
+                raise ConflictError(
+                    f"token {token_id} is not active (unknown or already revoked); "
+                    "nothing was written"
+                )
+            conn.execute(_INSERT_AUDIT, _sql.audit_row(audit, _same))
+
+        self._write(write, clash=f"revoking token {token_id} clashed; nothing was written")
+
+    def add_audit(self, record: AuditRecord) -> None:
+        """Append one record to the audit log."""
+        self._write(
+            lambda conn: conn.execute(_INSERT_AUDIT, _sql.audit_row(record, _same)),
+            clash=f"audit record {record.id} already exists; nothing was written",
+        )
+
+    def list_audit(self, *, team: str | None = None, limit: int = 100) -> list[AuditRecord]:
+        """The audit log, newest first."""
+        where, params = where_equal("%s", team=team)
+        rows = self._query(
+            f"SELECT {AUDIT_COLUMNS} FROM api_audit {where} ORDER BY seq DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [_sql.audit(row) for row in rows]
+
+    def _write(self, work: Callable[[Connection], object], *, clash: str) -> None:
+        """Run ``work`` in one transaction, once: these small writes are not retried on a
+        lost connection (an insert whose COMMIT reply was lost would clash with itself), so
+        the caller hears of it and decides."""
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                work(conn)
+        except _CONFLICTS:
+            raise ConflictError(clash) from None
+        except PoolClosed:
+            raise StoreError(f"cannot write to store {self.location}: it is closed") from None
+        except psycopg.Error as error:
+            raise StoreError(f"write to store {self.location} failed: {_one_line(error)}") from None
+
     # -- the work queue -----------------------------------------------------------------------
 
     def claim(self, owner: str, agents: Sequence[str], seconds: float) -> Lease | None:
@@ -633,6 +715,11 @@ def upgrade(url: str, *, schema: str = DEFAULT_SCHEMA) -> tuple[SchemaStatus, Sc
             return before, _pg_schema.read_status(conn, schema, location)
         except psycopg.Error as error:
             raise StoreError(f"cannot upgrade {location}: {_one_line(error)}") from None
+
+
+def _same(at: datetime) -> datetime:
+    """Timestamps travel to PostgreSQL as they are (timestamptz)."""
+    return at
 
 
 def _is_step(commit: Commit) -> bool:

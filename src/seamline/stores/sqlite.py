@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +21,12 @@ from seamline.exceptions import ConflictError, StoreCorruptError, StoreError
 from seamline.stores import _sql
 from seamline.stores._sql import (
     ARTIFACT_COLUMNS,
+    AUDIT_COLUMNS,
     DEAD_LETTER_COLUMNS,
     ENTRY_COLUMNS,
     LOOKUP_COLUMNS,
     READ_COLUMNS,
+    TOKEN_COLUMNS,
     WORKFLOW_COLUMNS,
     scope,
     where_equal,
@@ -32,20 +34,26 @@ from seamline.stores._sql import (
 from seamline.stores.base import (
     ArtifactQuery,
     ArtifactRecord,
+    AuditRecord,
     Commit,
     DeadLetterRecord,
     DeadLetterStatus,
     Entry,
     ReadRecord,
     TermMatch,
+    TokenRecord,
     WorkflowRecord,
     WorkflowStatus,
 )
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 2
-"""1: ledger, workflows, dead letters. 2: adds memory (artifacts, their index, reads)."""
+SCHEMA_VERSION = 3
+"""1: ledger, workflows, dead letters. 2: adds memory (artifacts, their index, reads).
+3: adds the HTTP API's tokens and audit log.
+
+Every statement of the schema is ``IF NOT EXISTS``, so opening an older store runs the whole
+script and adds just what is missing, in one transaction, then records the new version."""
 
 # Every page a commit touches is written to the WAL, and on a small VM each one costs
 # ~10us. So the log is clustered by (correlation_id, seq) (a workflow's rows share pages)
@@ -96,6 +104,27 @@ CREATE TRIGGER IF NOT EXISTS memory_reads_no_update BEFORE UPDATE ON memory_read
     BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS memory_reads_no_delete BEFORE DELETE ON memory_reads
     BEGIN SELECT RAISE(ABORT, 'the read audit is append-only'); END;
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, team TEXT NOT NULL, admin INTEGER NOT NULL,
+    secret_sha256 TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+    revoked_at TEXT, revoked_by TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON api_tokens (name)
+    WHERE revoked_at IS NULL;
+CREATE TRIGGER IF NOT EXISTS api_tokens_only_revoked BEFORE UPDATE ON api_tokens
+    WHEN old.revoked_at IS NOT NULL OR new.revoked_at IS NULL OR new.id IS NOT old.id
+        OR new.name IS NOT old.name OR new.team IS NOT old.team OR new.admin IS NOT old.admin
+        OR new.secret_sha256 IS NOT old.secret_sha256
+    BEGIN SELECT RAISE(ABORT, 'a token is only ever revoked'); END;
+CREATE TRIGGER IF NOT EXISTS api_tokens_no_delete BEFORE DELETE ON api_tokens
+    BEGIN SELECT RAISE(ABORT, 'a token is revoked, never deleted'); END;
+CREATE TABLE IF NOT EXISTS api_audit (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, team TEXT, actor TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS api_audit_by_team ON api_audit (team);
+CREATE TRIGGER IF NOT EXISTS api_audit_no_update BEFORE UPDATE ON api_audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS api_audit_no_delete BEFORE DELETE ON api_audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 _UPSERT_WORKFLOW = """
@@ -127,6 +156,11 @@ _RESOLVE_DEAD_LETTER = """
 UPDATE dead_letters SET status = ?, resolved_at = ?, resolution = ?
 WHERE id = ? AND status = 'open'
 """
+_INSERT_TOKEN = f"INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_REVOKE_TOKEN = (
+    "UPDATE api_tokens SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL"
+)
+_INSERT_AUDIT = f"INSERT INTO api_audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 _last_ts: tuple[datetime | None, str] = (None, "")
@@ -553,6 +587,74 @@ class SqliteStore:
             f"SELECT {READ_COLUMNS} FROM memory_reads WHERE {where} ORDER BY rowid", params
         )
         return [_sql.read(row) for row in rows]
+
+    # -- access (the HTTP API's tokens and audit log) -----------------------------------------
+
+    def add_token(self, token: TokenRecord, audit: AuditRecord) -> None:
+        """Store a new token and its audit record in one transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(_INSERT_TOKEN, _sql.token_row(token, _ts))
+            db.execute(_INSERT_AUDIT, _sql.audit_row(audit, _ts))
+
+        self._write(
+            write,
+            clash=f"an active token is already named {token.name!r}; nothing was written. "
+            "Pick another name, or revoke that token first",
+        )
+
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        """One token, or None."""
+        rows = self._query(f"SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = ?", (token_id,))
+        return _sql.token(rows[0]) if rows else None
+
+    def list_tokens(self, *, team: str | None = None) -> list[TokenRecord]:
+        """Tokens, revoked ones included, newest first."""
+        where, params = where_equal("?", team=team)
+        rows = self._query(
+            f"SELECT {TOKEN_COLUMNS} FROM api_tokens {where} ORDER BY created_at DESC, id DESC",
+            params,
+        )
+        return [_sql.token(row) for row in rows]
+
+    def revoke_token(self, token_id: str, at: datetime, by: str, audit: AuditRecord) -> None:
+        """Revoke an active token and record it, in one transaction."""
+
+        def write(db: sqlite3.Connection) -> None:
+            if db.execute(_REVOKE_TOKEN, (_ts(at), by, token_id)).rowcount != 1:
+                raise ConflictError(
+                    f"token {token_id} is not active (unknown or already revoked); "
+                    "nothing was written"
+                )
+            db.execute(_INSERT_AUDIT, _sql.audit_row(audit, _ts))
+
+        self._write(write, clash=f"revoking token {token_id} clashed; nothing was written")
+
+    def add_audit(self, record: AuditRecord) -> None:
+        """Append one record to the audit log."""
+        self._write(
+            lambda db: db.execute(_INSERT_AUDIT, _sql.audit_row(record, _ts)),
+            clash=f"audit record {record.id} already exists; nothing was written",
+        )
+
+    def list_audit(self, *, team: str | None = None, limit: int = 100) -> list[AuditRecord]:
+        """The audit log, newest first."""
+        where, params = where_equal("?", team=team)
+        rows = self._query(
+            f"SELECT {AUDIT_COLUMNS} FROM api_audit {where} ORDER BY rowid DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [_sql.audit(row) for row in rows]
+
+    def _write(self, work: Callable[[sqlite3.Connection], object], *, clash: str) -> None:
+        """Run ``work`` in one transaction; a broken constraint is ConflictError(``clash``)."""
+        try:
+            with self._transaction() as db:
+                work(db)
+        except sqlite3.IntegrityError:
+            raise ConflictError(clash) from None
+        except sqlite3.Error as error:
+            raise StoreError(f"write to store {self.path!r} failed: {error}") from None
 
     def close(self) -> None:
         """Close the connection."""
