@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +18,9 @@ from seamline.cli._common import (
     open_store,
     store_exists,
 )
+from seamline.health import agent_health
 from seamline.ledger import Ledger
-from seamline.runtime import BreakerPolicy, Breakers, BreakerState
-from seamline.types import utcnow
+from seamline.runtime import BreakerState
 
 app = typer.Typer(help="Agents: owners, capabilities, health and circuit breakers.")
 
@@ -32,8 +29,6 @@ _STYLE = {
     BreakerState.HALF_OPEN: "yellow",
     BreakerState.OPEN: "bold red",
 }
-_NOT_CALLS = ("circuit_open", "deadline", "unknown_agent")
-"""Failures recorded without the agent having run: they say nothing about its health."""
 
 
 @app.command("list")
@@ -51,12 +46,10 @@ def list_(
     recent calls the ledger holds through the default breaker policy.
     """
     registry = open_project(project, app_).registry
-    calls = list(_calls(Ledger(open_store(store)), workflows)) if store_exists(store) else []
-    breakers = Breakers.from_history(BreakerPolicy(), registry, calls, now=utcnow())
-    for one in registry.agents:
-        version = str(one.card.version)
-        mine = [failed for name, v, _, failed in calls if (name, v) == (one.name, version)]
-        state = breakers.state(one.name, version)
+    ledger = Ledger(open_store(store)) if store_exists(store) else None
+    for one, health in zip(
+        registry.agents, agent_health(registry, ledger, workflows=workflows), strict=True
+    ):
         console.print(
             Text.assemble(
                 (one.card.ref, "bold"),
@@ -67,24 +60,10 @@ def list_(
         console.print(
             Text.assemble(
                 "    breaker ",
-                (state.value, _STYLE[state]),
+                (health.breaker.value, _STYLE[health.breaker]),
                 f" · health {registry.health(one.name).value}",
-                f" · {sum(mine)} fault(s) in {len(mine)} recent call(s)",
+                f" · {health.faults} fault(s) in {health.calls} recent call(s)",
             )
         )
         capabilities = ", ".join(sorted(one.card.capabilities)) or "none"
         console.print(Text(f"    capabilities {capabilities}", style="dim"))
-
-
-def _calls(ledger: Ledger, limit: int) -> Iterator[tuple[str, str, datetime, bool]]:
-    """(agent, version, when, failed) for each recorded delivery, from recent workflows."""
-    for workflow in ledger.workflows(limit=limit):
-        for view in ledger.handoffs(workflow.id):
-            header = json.loads(view.envelope_json)["destination"]
-            for entry in view.entries:
-                if entry.kind == "completed":
-                    yield header["name"], header["version"], entry.at, False
-                elif entry.kind in ("failed", "retry"):
-                    data = json.loads(entry.data or "{}")
-                    if data.get("reason", data.get("code")) not in _NOT_CALLS:
-                        yield header["name"], header["version"], entry.at, True
