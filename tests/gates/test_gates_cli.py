@@ -73,7 +73,7 @@ def test_reject_and_edit(tmp_path: Path) -> None:
                             stdin=json.dumps(edited))  # fmt: skip
     assert code == 0 and "edited by" in out and "completed" in out, err
     code, _, err = invoke("gates", "edit", second, *store, "--payload", "-", stdin="[1]")
-    assert code == 1 and "must be a JSON object" in err
+    assert code == 1 and "must hold a JSON object" in err
     code, _, err = invoke("gates", "show", "nope", *store)
     assert code == 1 and "no gate 'nope'" in err
 

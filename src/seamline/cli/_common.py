@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -117,3 +119,22 @@ def open_project(project: Path, app: str | None) -> Project:
     if project.exists() or project != DEFAULT_PROJECT:
         return load_project(project, app=app)
     return load_project(None, app=app)
+
+
+def read_json_object(source: str) -> dict[str, Any]:
+    """The JSON object in file ``source`` (``-``: stdin), as a ``--payload`` option gives it."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(f"cannot read --payload {source!r}: {error.strerror}") from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(
+            f"--payload {source!r} is not valid JSON ({error.msg} at line {error.lineno})"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ConfigurationError(
+            f"--payload {source!r} must hold a JSON object, not {type(payload).__name__}"
+        )
+    return payload

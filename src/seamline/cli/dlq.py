@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
-import json
-import sys
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 import typer
 
-from seamline.cli._common import AppOption, StoreOption, console, load_registry, open_store
+from seamline.cli._common import (
+    AppOption,
+    StoreOption,
+    console,
+    load_registry,
+    open_store,
+    read_json_object,
+)
 from seamline.cli.render import dead_letter_panel, dead_letters_table, timeline
-from seamline.exceptions import ConfigurationError
 from seamline.ledger import Ledger
 from seamline.registry import Registry
 from seamline.runtime import Runtime
@@ -46,24 +49,6 @@ def show(
     console.print(dead_letter_panel(Ledger(open_store(store)).dead_letter(dead_letter_id)))
 
 
-def _read_payload(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read --payload {source!r}: {error.strerror}") from None
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(
-            f"--payload {source!r} is not valid JSON ({error.msg} at line {error.lineno})"
-        ) from None
-    if not isinstance(payload, dict):
-        raise ConfigurationError(
-            f"--payload {source!r} must hold a JSON object, not {type(payload).__name__}"
-        )
-    return payload
-
-
 @app.command()
 def replay(
     store: StoreOption,
@@ -75,7 +60,7 @@ def replay(
     extra_hops: Annotated[int, typer.Option(min=0, help="Grant more hops to the workflow.")] = 0,
 ) -> None:
     """Validate a dead letter again (optionally with a fixed payload) and continue its workflow."""
-    fixed = _read_payload(payload) if payload is not None else None
+    fixed = read_json_object(payload) if payload is not None else None
     ledger = Ledger(open_store(store))
     letter = ledger.dead_letter(dead_letter_id)
     workflow = ledger.workflow(letter.correlation_id)

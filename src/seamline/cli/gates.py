@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -16,8 +14,14 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from seamline.cli._common import AppOption, StoreOption, console, load_registry, open_store
-from seamline.exceptions import ConfigurationError
+from seamline.cli._common import (
+    AppOption,
+    StoreOption,
+    console,
+    load_registry,
+    open_store,
+    read_json_object,
+)
 from seamline.gates import Decision, GateView, list_gates, open_gate
 from seamline.ledger import Ledger
 from seamline.runtime import Runtime
@@ -108,7 +112,7 @@ def edit(
     app_ref: AppOption = None,
 ) -> None:
     """Deliver an edited payload instead, validated against the contract first."""
-    _decide(store, gate_id, Decision.EDIT, by, reason, _payload(payload), app_ref)
+    _decide(store, gate_id, Decision.EDIT, by, reason, read_json_object(payload), app_ref)
 
 
 @app.command()
@@ -154,20 +158,6 @@ def _decide(
         f"{result.status.value} after {result.handoffs} handoff(s)",
         soft_wrap=True,
     )
-
-
-def _payload(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read the edited payload {source}: {error}") from None
-    try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(f"the edited payload is not JSON: {error}") from None
-    if not isinstance(loaded, dict):
-        raise ConfigurationError("the edited payload must be a JSON object")
-    return loaded
 
 
 def _status(gate: GateView) -> Text:
