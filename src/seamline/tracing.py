@@ -88,6 +88,19 @@ _tracer = trace.get_tracer("seamline")
 _NO_SPAN = nullcontext(INVALID_SPAN)
 
 
+def _start(
+    name: str,
+    attributes: dict[str, str],
+    *,
+    on: bool,
+    kind: SpanKind = SpanKind.INTERNAL,
+) -> AbstractContextManager[Span]:
+    """A span made current for its block, or the shared no-op when nothing records."""
+    if not on:
+        return _NO_SPAN
+    return _tracer.start_as_current_span(name, kind=kind, attributes=attributes)
+
+
 def recording() -> bool:
     """Whether an SDK tracer provider is installed, i.e. whether spans go anywhere.
 
@@ -101,17 +114,15 @@ def workflow_span(
     name: str, correlation_id: str, *, on: bool = True
 ) -> AbstractContextManager[Span]:
     """The root span of one workflow run (or resume)."""
-    if not on:
-        return _NO_SPAN
-    return _tracer.start_as_current_span(
+    return _start(
         f"invoke_workflow {name}",
-        kind=SpanKind.INTERNAL,
-        attributes={
+        {
             OPERATION: "invoke_workflow",
             WORKFLOW_NAME: name,
             CONVERSATION_ID: correlation_id,
             OPENINFERENCE_KIND: "CHAIN",
         },
+        on=on,
     )
 
 
@@ -119,18 +130,16 @@ def agent_span(
     name: str, version: str, correlation_id: str, *, on: bool = True
 ) -> AbstractContextManager[Span]:
     """One agent step."""
-    if not on:
-        return _NO_SPAN
-    return _tracer.start_as_current_span(
+    return _start(
         f"invoke_agent {name}",
-        kind=SpanKind.INTERNAL,
-        attributes={
+        {
             OPERATION: "invoke_agent",
             AGENT_NAME: name,
             AGENT_VERSION: version,
             CONVERSATION_ID: correlation_id,
             OPENINFERENCE_KIND: "AGENT",
         },
+        on=on,
     )
 
 
@@ -138,18 +147,16 @@ def handoff_span(
     source: str, destination: str, contract: str, handoff_id: str, *, on: bool = True
 ) -> AbstractContextManager[Span]:
     """One transition between agents: validation, routing decision and ledger commit."""
-    if not on:
-        return _NO_SPAN
-    return _tracer.start_as_current_span(
+    return _start(
         f"handoff {source} -> {destination}",
-        kind=SpanKind.INTERNAL,
-        attributes={
+        {
             HANDOFF_SOURCE: source,
             HANDOFF_DESTINATION: destination,
             HANDOFF_CONTRACT: contract,
             HANDOFF_ID: handoff_id,
             OPENINFERENCE_KIND: "TOOL",
         },
+        on=on,
     )
 
 
@@ -230,12 +237,9 @@ def gate_span(
 ) -> AbstractContextManager[Span]:
     """A person's decision on a gated handoff (``gate_decision {decision}``), in the
     workflow's conversation; what runs after an approval nests under it."""
-    if not recording():
-        return _NO_SPAN
-    return _tracer.start_as_current_span(
+    return _start(
         f"gate_decision {decision}",
-        kind=SpanKind.INTERNAL,
-        attributes={
+        {
             OPERATION: "gate_decision",
             HANDOFF_ID: gate_id,
             GATE_DECISION: decision,
@@ -243,6 +247,7 @@ def gate_span(
             CONVERSATION_ID: correlation_id,
             OPENINFERENCE_KIND: "CHAIN",
         },
+        on=recording(),
     )
 
 
@@ -253,18 +258,17 @@ def retrieval_span(operation: str, correlation_id: str) -> AbstractContextManage
     query and the values may hold what a contract marks sensitive, and they stay in the
     read audit, inside the store.
     """
-    if not recording():
-        return _NO_SPAN
-    return _tracer.start_as_current_span(
+    return _start(
         f"retrieval {MEMORY_SOURCE}",
-        kind=SpanKind.CLIENT,
-        attributes={
+        {
             OPERATION: "retrieval",
             DATA_SOURCE: MEMORY_SOURCE,
             MEMORY_OPERATION: operation,
             CONVERSATION_ID: correlation_id,
             OPENINFERENCE_KIND: "RETRIEVER",
         },
+        on=recording(),
+        kind=SpanKind.CLIENT,
     )
 
 

@@ -122,18 +122,7 @@ class Runtime:
         Raises HandoffValidationError (and stores nothing) when the first payload breaks
         ``entry``'s contract, and ConflictError when ``workflow_id`` is already taken.
         """
-        if workflow_id is not None and self.store.get_workflow(workflow_id) is not None:
-            raise ConflictError(
-                f"workflow {workflow_id} already exists; resume it, or start with a new id"
-            )
-        envelope = self._engine.first_envelope(
-            entry,
-            payload,
-            intent=intent,
-            constraints=constraints or Constraints(),
-            contract=contract,
-            workflow_id=workflow_id,
-        )
+        envelope = self._first(entry, payload, intent, constraints, contract, workflow_id)
         return await self.deliver(envelope, name=name, max_hops=max_hops)
 
     async def submit(
@@ -156,16 +145,7 @@ class Runtime:
         nothing) when the first payload breaks ``entry``'s contract.
         """
         self._queue()
-        if workflow_id is not None and self.store.get_workflow(workflow_id) is not None:
-            raise ConflictError(f"workflow {workflow_id} already exists; submit with a new id")
-        envelope = self._engine.first_envelope(
-            entry,
-            payload,
-            intent=intent,
-            constraints=constraints or Constraints(),
-            contract=contract,
-            workflow_id=workflow_id,
-        )
+        envelope = self._first(entry, payload, intent, constraints, contract, workflow_id)
         await self._engine.start(envelope, name=name or entry, max_hops=max_hops, enqueue=True)
         return envelope.correlation_id
 
@@ -246,6 +226,29 @@ class Runtime:
                 "this process with Runtime.run"
             )
         return self.store
+
+    def _first(
+        self,
+        entry: str,
+        payload: BaseModel | dict[str, Any],
+        intent: str,
+        constraints: Constraints | None,
+        contract: str | None,
+        workflow_id: str | None,
+    ) -> Envelope:
+        """The first handoff of a new workflow; ConflictError if its id is taken."""
+        if workflow_id is not None and self.store.get_workflow(workflow_id) is not None:
+            raise ConflictError(
+                f"workflow {workflow_id} already exists; resume it, or start with a new id"
+            )
+        return self._engine.first_envelope(
+            entry,
+            payload,
+            intent=intent,
+            constraints=constraints or Constraints(),
+            contract=contract,
+            workflow_id=workflow_id,
+        )
 
     async def deliver(
         self, envelope: Envelope, *, name: str | None = None, max_hops: int | None = None
