@@ -134,6 +134,21 @@ def test_tool_output_keeps_mcp_wire_names_and_round_trips() -> None:
     assert ToolOutput.model_validate_json(output.model_dump_json()) == output
 
 
+def test_content_blocks_keep_mcps_optional_fields_and_any_structured_json() -> None:
+    """Annotations and _meta stay on every block; structuredContent may be any JSON value."""
+    wire = {
+        "tool": "t",
+        "content": [
+            {"type": "text", "text": "x", "annotations": {"priority": 0.5}, "_meta": {"k": 1}},
+            {"type": "resource", "resource": {"uri": "file:///b", "blob": "YQ=="}, "_meta": {}},
+        ],
+        "structuredContent": [1, "two"],
+        "isError": False,
+    }
+    output = ToolOutput.model_validate(wire)
+    assert output.model_dump(mode="json", exclude={"call_id"}) == wire
+
+
 def test_tool_output_rejects_unknown_content_types() -> None:
     """A content block with an unknown type fails the discriminated union."""
     with pytest.raises(ValidationError, match="video"):

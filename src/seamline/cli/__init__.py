@@ -28,6 +28,7 @@ from seamline.cli import (
     workflows,
 )
 from seamline.cli.demo import demo
+from seamline.cli.mcp import mcp
 from seamline.cli.rot import rot
 from seamline.cli.trace import trace
 from seamline.cli.worker import worker
@@ -57,6 +58,7 @@ app.command()(governance.audit)
 app.command()(governance.runbook)
 app.command()(rot)
 app.command()(trace)
+app.command()(mcp)
 app.command()(worker)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -103,10 +103,15 @@ class Intent(BaseModel):
         return cls(text=text, sha256=intent_hash(text))
 
 
+_BLOCK = ConfigDict(frozen=True, extra="allow")
+"""Content blocks keep MCP's optional fields (``annotations``, ``_meta``, a resource link's
+``title`` or ``size``) as they came, so a tool's output travels intact."""
+
+
 class TextContent(BaseModel):
     """MCP text content block."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _BLOCK
     type: Literal["text"] = "text"
     text: str
 
@@ -114,7 +119,7 @@ class TextContent(BaseModel):
 class ImageContent(BaseModel):
     """MCP image content block (base64 data)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _BLOCK
     type: Literal["image"] = "image"
     data: str
     mimeType: str  # MCP's wire name, so outputs round-trip untouched
@@ -123,7 +128,7 @@ class ImageContent(BaseModel):
 class AudioContent(BaseModel):
     """MCP audio content block (base64 data)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _BLOCK
     type: Literal["audio"] = "audio"
     data: str
     mimeType: str  # MCP's wire name
@@ -132,7 +137,7 @@ class AudioContent(BaseModel):
 class ResourceLink(BaseModel):
     """MCP resource link content block."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = _BLOCK
     type: Literal["resource_link"] = "resource_link"
     uri: str
     name: str
@@ -141,7 +146,7 @@ class ResourceLink(BaseModel):
 class EmbeddedResource(BaseModel):
     """MCP embedded resource content block."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = _BLOCK
     type: Literal["resource"] = "resource"
     resource: dict[str, Any]
 
@@ -159,7 +164,8 @@ class ToolOutput(BaseModel):
     tool: str
     call_id: str | None = None
     content: tuple[ContentBlock, ...] = ()
-    structuredContent: dict[str, Any] | None = None  # MCP's wire name
+    structuredContent: dict[str, Any] | list[Any] | str | int | float | bool | None = None
+    """MCP's wire name. A JSON object, or since MCP 2026-07-28 any JSON value."""
     isError: bool = False  # MCP's wire name
 
 
