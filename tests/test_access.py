@@ -100,8 +100,9 @@ def test_only_admins_issue_and_revoke(access: Access) -> None:
 @pytest.mark.parametrize(
     ("team", "name", "message"),
     [
-        pytest.param(" ", None, "is not a team name", id="blank-team"),
-        pytest.param("pay\nments", None, "is not a team name", id="control-character"),
+        pytest.param(" ", None, "team ' ' is not allowed", id="blank-team"),
+        pytest.param("pay\nments", None, "is not allowed", id="control-character"),
+        pytest.param("Payments Team", None, "use the owner name", id="space"),
         pytest.param("payments", "has space", "token name 'has space' is not allowed", id="name"),
     ],
 )

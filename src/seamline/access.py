@@ -49,10 +49,13 @@ from seamline.exceptions import (
 from seamline.stores import AccessStore, AuditRecord, Store, TokenRecord
 from seamline.types import new_id, utcnow
 
-__all__ = ["Access", "AuditNote", "Caller", "IssuedToken"]
+__all__ = ["NAME_PATTERN", "Access", "AuditNote", "Caller", "IssuedToken"]
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,99}$"
+"""What team and token names may be: the slugs registries name owners with (``payments``,
+``support-intake``), safe in a URL path and a log line."""
+_NAME = re.compile(NAME_PATTERN)
 _TOKEN = re.compile(r"sl_([0-9a-f]{16})_[A-Za-z0-9_-]{43}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,99}")
 _NO_DIGEST = hashlib.sha256(b"no such token").hexdigest()
 """Compared against when the id is unknown, so a miss costs what a wrong secret costs."""
 _HOW_TO_GET_ONE = "an admin issues one with `seamline tokens create --team TEAM`"
@@ -167,16 +170,12 @@ class Access:
     ) -> IssuedToken:
         """A new token for ``team``; only an admin (or the operator) may issue one."""
         token_id = secrets.token_hex(8)
-        name = name if name is not None else f"{team.strip()}-{token_id[:6]}"
+        name = name if name is not None else f"{team[:93]}-{token_id[:6]}"
         with self.audited(by, "token.issue", name) as note:
             note.detail.update(team=team, admin=admin)
             by.require_admin("issue API tokens")
-            team = _team(team)
-            if not _NAME.fullmatch(name):
-                raise ConfigurationError(
-                    f"token name {name!r} is not allowed; use 1-100 letters, digits and "
-                    "'.', '_', '@', ':', '+', '-', starting with a letter or digit"
-                )
+            _check_name("team", team, "the owner name the registry gives the team")
+            _check_name("token name", name, "how the audit log should name it")
             secret = f"sl_{token_id}_{secrets.token_urlsafe(32)}"
             record = TokenRecord(
                 id=token_id,
@@ -262,12 +261,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _team(team: str) -> str:
-    """``team`` as the registry names owners: 1-100 printable characters, trimmed."""
-    cleaned = team.strip()
-    if not cleaned or len(cleaned) > 100 or not cleaned.isprintable():
+def _check_name(what: str, name: str, meaning: str) -> None:
+    if not _NAME.fullmatch(name):
         raise ConfigurationError(
-            f"team {team!r} is not a team name; use the owner name the registry gives the "
-            "team (1-100 printable characters), e.g. payments"
+            f"{what} {name!r} is not allowed; use {meaning}: 1-100 letters, digits and "
+            "'.', '_', '@', ':', '+', '-', starting with a letter or digit"
         )
-    return cleaned

@@ -25,11 +25,13 @@ from seamline.cli import (
     governance,
     handoffs,
     memory,
+    tokens,
     workflows,
 )
 from seamline.cli.demo import demo
 from seamline.cli.mcp import mcp
 from seamline.cli.rot import rot
+from seamline.cli.serve import serve
 from seamline.cli.trace import trace
 from seamline.cli.worker import worker
 from seamline.exceptions import ContractDeprecationWarning, SeamlineError
@@ -52,6 +54,7 @@ app.add_typer(memory.app, name="memory")
 app.add_typer(db.app, name="db")
 app.add_typer(evals.app, name="evals")
 app.add_typer(gates.app, name="gates")
+app.add_typer(tokens.app, name="tokens")
 app.command()(governance.impact)
 app.command("can-i-deploy")(governance.can_i_deploy)
 app.command()(governance.audit)
@@ -60,6 +63,7 @@ app.command()(rot)
 app.command()(trace)
 app.command()(mcp)
 app.command()(worker)
+app.command()(serve)
 
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
