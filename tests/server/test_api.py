@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> World:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
     """The desk on a fresh SQLite file."""
-    return await build_world(SqliteStore(tmp_path / "api.db"))
+    store = SqliteStore(tmp_path / "api.db")
+    yield await build_world(store)
+    store.close()
 
 
 def read_paths(world: World) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,11 @@ CASES = [
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> World:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
     """The desk on a fresh SQLite file."""
-    return await build_world(SqliteStore(tmp_path / "authz.db"))
+    store = SqliteStore(tmp_path / "authz.db")
+    yield await build_world(store)
+    store.close()
 
 
 def headers(world: World, caller: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ so the suite stays fast and a failure reproduces.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -20,20 +21,28 @@ from schemathesis import Case
 from seamline.server import create_app
 from seamline.stores import MemoryStore, SqliteStore
 
+
+def operations() -> list[tuple[str, str]]:
+    """``(METHOD, path)`` of every operation the app publishes."""
+    store = MemoryStore()
+    try:
+        paths = create_app(store).openapi()["paths"]
+    finally:
+        store.close()
+    return [(method.upper(), path) for path, methods in paths.items() for method in methods]
+
+
 # schemathesis.pytest.from_fixture reads a pytest internal that pytest 9 removed; one test
 # per operation, each running its own hypothesis loop, does the same job.
-OPERATIONS = [
-    (method.upper(), path)
-    for path, methods in create_app(MemoryStore()).openapi()["paths"].items()
-    for method in methods
-]
+OPERATIONS = operations()
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One desk for the whole run: generated requests change it as they go."""
     store = SqliteStore(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
-    return anyio.run(build_world, store)
+    yield anyio.run(build_world, store)
+    store.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import anyio
@@ -67,7 +68,8 @@ def test_serve_runs_the_api_until_sigterm(tmp_path: Path) -> None:
     """`seamline serve` serves the project's store on the port asked for, and shuts down
     cleanly on SIGTERM (uvicorn then ends the process by that signal, as it should)."""
     db = tmp_path / "served.db"
-    world = anyio.run(lambda: build_world(SqliteStore(db)))
+    with closing(SqliteStore(db)) as store:
+        world = anyio.run(build_world, store)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,12 +47,17 @@ def test_a_real_server_serves_decides_and_escalates_overdue_gates(tmp_path: Path
     """Over TCP: the schema, the gate inbox, its escalation past the deadline by the server's
     sweep, and the decision that finishes the workflow."""
 
+    store = SqliteStore(tmp_path / "served.db")
+
     async def build() -> World:
-        store = SqliteStore(tmp_path / "served.db")
         return await build_world(store, deadline=timedelta(milliseconds=1), escalate_every=0.05)
 
     world = anyio.run(build)
-    with serving(world.app) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with (
+        closing(store),
+        serving(world.app) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
         assert client.get("/openapi.json").json()["info"]["title"] == "seamline"
         assert client.get("/api/gates").status_code == 401
         payments = world.auth("payments")
