@@ -38,6 +38,7 @@ __all__ = [
     "record_envelope",
     "record_evaluations",
     "record_event",
+    "record_model_call",
     "record_outcome",
     "record_returned",
     "record_tool_call",
@@ -316,3 +317,60 @@ def record_tool_call(tool: str, call_id: str | None, failed: bool) -> None:
         f"execute_tool {tool}", kind=SpanKind.INTERNAL, attributes=attributes
     ):
         pass
+
+
+PROVIDER = "gen_ai.provider.name"
+REQUEST_MODEL = "gen_ai.request.model"
+RESPONSE_MODEL = "gen_ai.response.model"
+FINISH_REASONS = "gen_ai.response.finish_reasons"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+SERVER_ADDRESS = "server.address"
+LLM_MODEL = "llm.model_name"
+LLM_PROMPT_TOKENS = "llm.token_count.prompt"
+LLM_COMPLETION_TOKENS = "llm.token_count.completion"
+
+
+def record_model_call(
+    model: str,
+    started: int,
+    *,
+    server: str | None = None,
+    response_model: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    finish_reasons: Iterable[str] = (),
+    error: str | None = None,
+) -> None:
+    """A ``chat {model}`` span for one chat-completions call, under the calling agent's span.
+
+    Opened after the call with its start time (``started``, from ``time.time_ns()``), so
+    the caller needs no span around its await. It carries the requested and answering
+    models, the token usage (also under OpenInference's names, which Phoenix adds up) and,
+    for a call that failed, ``error.type``. Messages and replies are never attributes:
+    they hold the payload's real values.
+    """
+    if not recording():
+        return
+    attributes: dict[str, str | int | list[str]] = {
+        OPERATION: "chat",
+        PROVIDER: "openai",
+        REQUEST_MODEL: model,
+        LLM_MODEL: response_model or model,
+        OPENINFERENCE_KIND: "LLM",
+    }
+    optional: dict[str, str | int | list[str] | None] = {
+        SERVER_ADDRESS: server,
+        RESPONSE_MODEL: response_model,
+        INPUT_TOKENS: input_tokens,
+        OUTPUT_TOKENS: output_tokens,
+        LLM_PROMPT_TOKENS: input_tokens,
+        LLM_COMPLETION_TOKENS: output_tokens,
+        FINISH_REASONS: list(finish_reasons) or None,
+        ERROR_TYPE: error,
+    }
+    attributes.update({name: value for name, value in optional.items() if value is not None})
+    span = _tracer.start_span(
+        f"chat {model}", kind=SpanKind.CLIENT, start_time=started, attributes=attributes
+    )
+    span.end()

@@ -260,7 +260,10 @@ def test_the_testing_extra_is_named_when_missing(monkeypatch: pytest.MonkeyPatch
 def test_public_names_are_pinned() -> None:
     """seamline.testing exports exactly its documented API."""
     assert seamline.testing.__all__ == [
+        "ChatReply",
+        "ChatRequest",
         "ContractCase",
+        "FakeChatServer",
         "contract_cases",
         "contract_tests",
         "registry_cases",

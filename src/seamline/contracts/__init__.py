@@ -30,7 +30,14 @@ from seamline.contracts.envelope import (
 from seamline.contracts.gate import Gate
 from seamline.contracts.masking import MASK, mask_payload, redact
 from seamline.contracts.migration import Migration, MigrationGraph, MigrationPath, migration
-from seamline.contracts.validation import Accepted, check_handoff, deprecation, retirement, upcast
+from seamline.contracts.validation import (
+    Accepted,
+    check_handoff,
+    deprecation,
+    payload_issues,
+    retirement,
+    upcast,
+)
 from seamline.contracts.version import Version, VersionRange
 
 __all__ = [
@@ -71,6 +78,7 @@ __all__ = [
     "deprecation",
     "mask_payload",
     "migration",
+    "payload_issues",
     "redact",
     "retirement",
     "upcast",

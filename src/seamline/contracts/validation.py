@@ -22,7 +22,14 @@ from seamline.contracts.migration import MigrationPath
 from seamline.contracts.version import VersionRange
 from seamline.exceptions import Issue, VersionError
 
-__all__ = ["Accepted", "check_handoff", "deprecation", "retirement", "upcast"]
+__all__ = [
+    "Accepted",
+    "check_handoff",
+    "deprecation",
+    "payload_issues",
+    "retirement",
+    "upcast",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +91,7 @@ def check_handoff(
     try:
         payload = contract.model.model_validate(envelope.payload)
     except ValidationError as error:
-        issues.extend(_payload_issues(error))
+        issues.extend(payload_issues(error))
     new_facts = dict(facts)
     if payload is not None and contract.tracked:
         dumped = payload.model_dump(mode="json", include=set(contract.tracked))
@@ -149,7 +156,7 @@ def upcast(
     try:
         written = source.model.model_validate(envelope.payload)
     except ValidationError as error:
-        return _payload_issues(error)
+        return payload_issues(error)
     try:
         migrated = path.apply(written.model_dump(mode="json"))
     except Exception as error:  # a migration is user code; its bug is this handoff's issue
@@ -169,7 +176,9 @@ def upcast(
     )
 
 
-def _payload_issues(error: ValidationError) -> list[Issue]:
+def payload_issues(error: ValidationError) -> list[Issue]:
+    """A payload's validation errors as issues addressed ``payload.<field>``, so every
+    sender, code at the boundary or a model checking its own answer, is told the same way."""
     issues = []
     for detail in error.errors(include_url=False):
         path = ".".join(str(part) for part in ("payload", *detail["loc"]))

@@ -14,6 +14,10 @@ Three ways in, from the same cases:
   bundled plugin collects every contract of a registry as ``seamline-contracts::...`` items.
 
 Needs the ``testing`` extra: ``pip install "seamline[testing]"``.
+
+For LLM agents (:mod:`seamline.interop.llm`), ``FakeChatServer`` is an OpenAI-compatible
+chat endpoint on loopback answering from a script (``ChatReply``), so agents are tested
+offline through the real ``openai`` client; it needs nothing beyond the standard library.
 """
 
 from __future__ import annotations
@@ -25,8 +29,17 @@ from seamline.contracts import Contract
 from seamline.exceptions import MissingExtraError
 from seamline.registry import Registry
 from seamline.testing._cases import ContractCase, cases_for, contract_cases, registry_cases
+from seamline.testing._chat import ChatReply, ChatRequest, FakeChatServer
 
-__all__ = ["ContractCase", "contract_cases", "contract_tests", "registry_cases"]
+__all__ = [
+    "ChatReply",
+    "ChatRequest",
+    "ContractCase",
+    "FakeChatServer",
+    "contract_cases",
+    "contract_tests",
+    "registry_cases",
+]
 
 
 def contract_tests(
