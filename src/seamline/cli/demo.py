@@ -14,6 +14,7 @@ from rich.text import Text
 from seamline.cli._common import StoreOption, console, open_store
 from seamline.cli.render import timeline
 from seamline.demo import APP, TICKETS, build_registry
+from seamline.interop import demo_llm
 from seamline.runtime import Runtime
 from seamline.stores.target import is_url
 from seamline.telemetry import configure
@@ -28,22 +29,30 @@ def demo(
             "http://127.0.0.1:6006/v1/traces."
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Play triage with a chat model: openai:MODEL, on any OpenAI-compatible "
+            "server (needs OPENAI_API_KEY; OPENAI_BASE_URL is honoured)."
+        ),
+    ] = None,
 ) -> None:
     """Run four support tickets through intake -> triage -> refunds -> fulfillment."""
     # A short export timeout: at exit the demo flushes, and should not sit out the default
     # 10 s of retries when the collector is not there.
     provider = configure("otlp-http", endpoint=otlp, timeout=3) if otlp else None
     try:
-        _run(store)
+        _run(store, model)
     finally:
         if provider is not None:
             provider.force_flush()
             provider.shutdown()
 
 
-def _run(store: str) -> None:
-    registry = build_registry()
-    runtime = Runtime(registry, open_store(store, create=True), app=APP)
+def _run(store: str, model: str | None) -> None:
+    registry = demo_llm.registry_for(model) if model else build_registry()
+    app = demo_llm.APP if model else APP
+    runtime = Runtime(registry, open_store(store, create=True), app=app)
     names = ("intake", "triage", "refunds", "fulfillment")
     chain = " → ".join(registry.agent(name).card.ref for name in names)
     console.print(Rule("seamline demo: customer support, four tickets"))
