@@ -80,7 +80,7 @@ def test_a_schema_1_store_is_upgraded_in_place(tmp_path: Path) -> None:
     upgraded.apply(Commit(entries=[entry(2)], artifacts=[ARTIFACT]))
     assert upgraded.next_version("wf-1", "order") == 2
     version = upgraded._db.execute("SELECT value FROM seamline_meta").fetchone()[0]
-    assert version == str(SCHEMA_VERSION) == "2"
+    assert version == str(SCHEMA_VERSION) == "3"
 
 
 def note(seq: int, text: str, *, key: str = "note", value: str = "{}") -> ArtifactRecord:
