@@ -474,9 +474,10 @@ def test_cancelling_a_running_task_lets_its_step_finish_and_be_recorded(tmp_path
 
 
 def test_json_rpc_error_codes_are_the_protocols(tmp_path: Path) -> None:
-    """TaskNotFound -32001 (GetTask, CancelTask), TaskNotCancelable -32002, invalid params
-    -32602 (no message; a contextId that is not its task's), unknown method -32601, each
-    with a google.rpc ErrorInfo in the a2a-protocol.org domain."""
+    """TaskNotFound -32001 (GetTask, CancelTask), TaskNotCancelable -32002, a media type
+    the card does not list -32005, invalid params -32602 (no message; a contextId that is
+    not its task's), unknown method -32601, each with a google.rpc ErrorInfo in the
+    a2a-protocol.org domain."""
     served = server(tmp_path)
 
     async def main() -> dict[str, dict[str, Any]]:
@@ -484,10 +485,12 @@ def test_json_rpc_error_codes_are_the_protocols(tmp_path: Path) -> None:
             sent = await rpc(http, "SendMessage", {"message": wire_message(GOOD)})
             task = sent["result"]["task"]
             mismatch = {**wire_message(GOOD), "taskId": task["id"], "contextId": "another"}
+            binary = {**wire_message(GOOD), "parts": [{"raw": "dGNr", "mediaType": "x/tck"}]}
             return {
                 "get": await rpc(http, "GetTask", {"id": "no-such-task"}),
                 "cancel": await rpc(http, "CancelTask", {"id": "no-such-task"}),
                 "done": await rpc(http, "CancelTask", {"id": task["id"]}),
+                "media": await rpc(http, "SendMessage", {"message": binary}),
                 "empty": await rpc(http, "SendMessage", {}),
                 "context": await rpc(http, "SendMessage", {"message": mismatch}),
                 "method": await rpc(http, "NoSuchMethod", {}),
@@ -499,6 +502,7 @@ def test_json_rpc_error_codes_are_the_protocols(tmp_path: Path) -> None:
         "get": -32001,
         "cancel": -32001,
         "done": -32002,
+        "media": -32005,
         "empty": -32602,
         "context": -32602,
         "method": -32601,

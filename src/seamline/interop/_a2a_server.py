@@ -187,6 +187,7 @@ def a2a_app(
         task_store=task_store or InMemoryTaskStore(),
         agent_card=card,
         request_context_builder=SimpleRequestContextBuilder(task_id_generator=_WorkflowIds()),
+        validate_input_modes=True,  # a part of a media type the card does not list: -32005
     )
 
     @asynccontextmanager
