@@ -404,13 +404,14 @@ async def test_every_route_publishes_a_typed_response(world: World) -> None:
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
-async def test_the_root_leads_to_the_docs_until_the_console_exists(world: World) -> None:
-    """``/`` redirects to the interactive API docs, and is not part of the API's schema."""
+async def test_the_root_is_the_console_outside_the_schema(world: World) -> None:
+    """``/`` is the web console (its login form, without a session), and none of the
+    console's pages is part of the API's schema."""
     async with world.client(None) as api:
         response = await api.get("/")
         schema = (await api.get("/openapi.json")).json()
-    assert response.status_code == 307 and response.headers["location"] == "/docs"
-    assert "/" not in schema["paths"]
+    assert response.status_code == 401 and 'action="/login"' in response.text
+    assert all(path.startswith("/api/") for path in schema["paths"])
 
 
 def test_masked_values_left_as_shown_are_restored_and_edits_kept() -> None:

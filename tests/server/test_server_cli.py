@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from contextlib import closing
 from pathlib import Path
 
 import anyio
 import httpx
 from api_world import build_world
+from served import free_port, seamline
 from typer.testing import CliRunner
 
 from seamline.access import Access
@@ -64,38 +60,20 @@ def test_a_bad_team_is_one_line(tmp_path: Path) -> None:
     assert code == 1 and out == "" and err.startswith("error: team ' ' is not allowed")
 
 
-def test_serve_runs_the_api_until_sigterm(tmp_path: Path) -> None:
-    """`seamline serve` serves the project's store on the port asked for, and shuts down
-    cleanly on SIGTERM (uvicorn then ends the process by that signal, as it should)."""
+def test_serve_runs_the_api_and_the_console_until_sigterm(tmp_path: Path) -> None:
+    """`seamline serve` serves the project's store on the port asked for (the API and the
+    console, whose URLs it prints), and shuts down cleanly on SIGTERM (uvicorn then ends the
+    process by that signal, as it should)."""
     db = tmp_path / "served.db"
     with closing(SqliteStore(db)) as store:
         world = anyio.run(build_world, store)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "PYTHONPATH": str(HERE)}
-    command = [sys.executable, "-m", "seamline", "serve", "--store", str(db), "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--app", "api_world:build_registry"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                me = httpx.get(f"http://127.0.0.1:{port}/api/me", headers=world.auth("support"))
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()
-                assert time.monotonic() < deadline, "seamline serve did not start"
-                time.sleep(0.1)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    serve = ("serve", "--store", str(db), "--port", str(port), "--app", "api_world:build_registry")
+    importable = {"PYTHONPATH": str(HERE)}  # for api_world
+    with seamline(*serve, cwd=tmp_path, ready=f"{url}/login", env=importable) as child:
+        me = httpx.get(f"{url}/api/me", headers=world.auth("support"))
         assert me.json() == {"team": "support", "name": "support-bot", "admin": False}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=30)
-    assert server.returncode == -signal.SIGTERM
-    assert f"serving {db} at http://127.0.0.1:{port}/api" in out
-    assert "Finished server process" in err
+        assert 'name="token"' in httpx.get(f"{url}/login").text
+    assert child.process.returncode == -signal.SIGTERM
+    assert f"the console at {url}/, the API at {url}/api" in child.printed()

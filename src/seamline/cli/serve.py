@@ -1,4 +1,4 @@
-"""``seamline serve``: the HTTP API over a store, on uvicorn.
+"""``seamline serve``: the web console and the HTTP API over a store, on uvicorn.
 
 FastAPI and uvicorn come with the ``server`` extra and are imported only when this command
 runs, so every other command works on a core install.
@@ -36,7 +36,7 @@ def serve(
         float, typer.Option(min=0.1, help="Seconds between sweeps escalating overdue gates.")
     ] = 30.0,
 ) -> None:
-    """Serve the HTTP API: workflows, gates, dead letters, registry, audit (docs at /docs).
+    """Serve the web console and the HTTP API: workflows, gates, dead letters, registry, audit.
 
     Requests need a team's token (`seamline tokens create --team TEAM`). Replays and gate
     decisions run the project's agents in this process.
@@ -46,8 +46,11 @@ def serve(
     loaded = open_project(project, app_ref)
     runtime = Runtime(loaded.registry, open_store(store), app=app_ref)
     app = create_app(runtime, project=loaded, escalate_every=escalate_every)
+    url = f"http://{host}:{port}"
     console.print(
-        f"serving {store} at http://{host}:{port}/api (docs at /docs); Ctrl-C stops",
+        f"serving {store}: the console at {url}/, the API at {url}/api (docs at /docs); "
+        "Ctrl-C stops",
         soft_wrap=True,
     )
+    console.file.flush()  # the URLs, before uvicorn's own lines, even into a pipe
     run(app, host=host, port=port)

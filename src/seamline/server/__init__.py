@@ -7,8 +7,10 @@ everyone else; a team decides only the gates and dead letters whose contract it 
 admin may do anything. Each decision and change is written to the API's audit log. The
 schema is at ``/openapi.json``, the interactive docs at ``/docs``.
 
-One module per domain noun holds its routes and response models; ``console.py`` is where
-the web console's pages go. Needs the ``server`` extra: a core install never imports
+One module per domain noun holds its routes and response models. The web console is served
+at ``/`` beside them (``console.py``, with ``sessions.py`` and ``timeline.py``; its
+templates and stylesheet ship in this package): its pages and forms call the same route
+functions as the logged-in team. Needs the ``server`` extra: a core install never imports
 FastAPI, and importing this package without it raises MissingExtraError naming the extra.
 """
 

@@ -96,7 +96,7 @@ def create_app(
     errors.install(app)
     for module in (workflows, gates, dead_letters, registry, evaluations, tokens):
         app.include_router(module.router)
-    app.include_router(console.router)
+    console.install(app)
     return app
 
 

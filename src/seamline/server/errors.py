@@ -9,6 +9,7 @@ the store (503).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -31,7 +32,7 @@ from seamline.exceptions import (
     StoreError,
 )
 
-__all__ = ["ErrorBody", "IssueBody", "install", "responses"]
+__all__ = ["ErrorBody", "IssueBody", "answer", "install", "invalid", "responses"]
 
 
 class IssueBody(BaseModel):
@@ -90,13 +91,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
 
 
-def _body(status: int, error: str, message: str, issues: list[IssueBody] | None = None) -> Any:
-    body = ErrorBody(error=error, message=message, issues=issues or [])
+def _json(status: int, body: ErrorBody) -> Any:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def _seamline_error(request: Request, error: Exception) -> Any:
+def answer(error: SeamlineError) -> tuple[int, ErrorBody]:
+    """The status and body the API answers ``error`` with (the console shows the same)."""
     status, code = next(
         ((status, code) for kind, status, code in _STATUS if isinstance(error, kind)),
         (500, "server_error"),
@@ -106,24 +107,34 @@ async def _seamline_error(request: Request, error: Exception) -> Any:
         if isinstance(error, HandoffValidationError)
         else []
     )
-    return _body(status, code, str(error), issues)
+    return status, ErrorBody(error=code, message=str(error), issues=issues)
 
 
-async def _bad_request(request: Request, error: Exception) -> Any:
-    assert isinstance(error, RequestValidationError)
+async def _seamline_error(request: Request, error: Exception) -> Any:
+    assert isinstance(error, SeamlineError)
+    return _json(*answer(error))
+
+
+def invalid(details: Sequence[Any]) -> ErrorBody:
+    """The 422 body of a request that broke its model (pydantic's error details)."""
     issues = [
         IssueBody(
             path=".".join(str(part) for part in detail["loc"]),
             message=detail["msg"],
             code=detail["type"],
         )
-        for detail in error.errors()
+        for detail in details
     ]
     listed = "; ".join(f"{i.path}: {i.message}" for i in issues)
-    return _body(422, "invalid", f"the request is not valid: {listed}", issues)
+    return ErrorBody(error="invalid", message=f"the request is not valid: {listed}", issues=issues)
+
+
+async def _bad_request(request: Request, error: Exception) -> Any:
+    assert isinstance(error, RequestValidationError)
+    return _json(422, invalid(error.errors()))
 
 
 async def _http_error(request: Request, error: Exception) -> Any:
     assert isinstance(error, HTTPException)
     code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
-    return _body(error.status_code, code, str(error.detail))
+    return _json(error.status_code, ErrorBody(error=code, message=str(error.detail)))
