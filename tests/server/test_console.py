@@ -198,8 +198,9 @@ async def test_another_team_sees_no_decision_and_is_refused(world: World) -> Non
     assert activity.text.count(">denied<") == 2
 
 
-async def test_the_owner_approves_in_one_click(world: World) -> None:
-    """Payments approves its gate from the inbox and lands on the finished workflow."""
+async def test_the_owner_approves_in_one_click_once(world: World) -> None:
+    """Payments approves its gate from the inbox and lands on the finished workflow; the
+    gate then shows who decided, and a second decision is a 409 page naming them."""
     async with browser(world, "payments") as payments:
         assert 'value="approve"' in (await payments.page("/gates")).text
         approved = await payments.post(f"/gates/{world.gate}/decision", decision="approve")
@@ -207,8 +208,10 @@ async def test_the_owner_approves_in_one_click(world: World) -> None:
         assert approved.headers["location"] == f"/workflows/{world.waiting}?done=approve"
         timeline = await payments.page(approved.headers["location"])
         decided = await payments.page(f"/gates/{world.gate}")
+        again = await payments.post(f"/gates/{world.gate}/decision", decision="approve")
     assert "Gate approved" in timeline.text and "<strong>Completed.</strong>" in timeline.text
-    assert "by payments/payments-bot" in decided.text
+    assert "by payments/payments-bot" in decided.text and 'value="approve"' not in decided.text
+    assert again.status_code == 409 and "payments/payments-bot" in again.text
     assert world.runtime.ledger.workflow(world.waiting).status is WorkflowStatus.COMPLETED
 
 
