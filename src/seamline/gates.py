@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from seamline.contracts import MASK, Contract, Envelope, Gate, mask_payload
 from seamline.exceptions import NotFoundError
@@ -46,9 +47,10 @@ class Decision(StrEnum):
     """Deliver a corrected payload instead, validated again first."""
 
 
-@dataclass(frozen=True, slots=True)
-class GateView:
-    """One gate as people and the API see it: every value masked."""
+class GateView(BaseModel):
+    """One gate as people, the CLI and the API see it: every value masked."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     """The gated handoff's id."""
@@ -66,8 +68,7 @@ class GateView:
     """``{path, was, now}`` for each field that differs from the previous hop's payload."""
     gated_at: datetime
     deadline: datetime | None
-    status: str
-    """``open``, ``approved``, ``rejected`` or ``edited``."""
+    status: Literal["open", "approved", "rejected", "edited"]
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
@@ -81,29 +82,15 @@ class GateView:
         return self.status == "open"
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (``--json`` and the API)."""
-        return {
-            "id": self.id,
-            "workflow_id": self.workflow_id,
-            "route": self.route,
-            "contract": self.contract,
-            "owner": self.owner,
-            "headline": self.headline,
-            "summary": self.summary,
-            "payload": self.payload,
-            "diff": self.diff,
-            "gated_at": self.gated_at.isoformat(),
-            "deadline": self.deadline.isoformat() if self.deadline else None,
-            "status": self.status,
-            "decided_by": self.decided_by,
-            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-            "reason": self.reason,
-            "escalated_to": self.escalated_to,
-            "replaced_by": self.replaced_by,
-        }
+        """The JSON form (``--json``)."""
+        return self.model_dump(mode="json")
 
 
-_DECIDED = {"approved": "approved", "declined": "rejected", "edited": "edited"}
+_DECIDED: dict[str, Literal["approved", "rejected", "edited"]] = {
+    "approved": "approved",
+    "declined": "rejected",
+    "edited": "edited",
+}
 
 
 def gate_view(view: HandoffView) -> GateView | None:
@@ -112,7 +99,7 @@ def gate_view(view: HandoffView) -> GateView | None:
     if gated is None:
         return None
     data: dict[str, Any] = json.loads(gated.data or "{}")
-    status = "open"
+    status: Literal["open", "approved", "rejected", "edited"] = "open"
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None

@@ -9,19 +9,17 @@ attempt in the API's audit log.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from seamline.gates import Decision
+from seamline.gates import Decision, GateView
 from seamline.server.errors import responses
 from seamline.server.services import NOT_BLANK, CallerDep, ServicesDep, caller, restore_masked
 from seamline.server.workflows import RunOutcome
 
-__all__ = ["Approve", "DecisionRequest", "Edit", "GateDetail", "Reject", "router"]
+__all__ = ["Approve", "DecisionRequest", "Edit", "Reject", "router"]
 
 router = APIRouter(
     prefix="/api",
@@ -29,34 +27,6 @@ router = APIRouter(
     dependencies=[Depends(caller)],
     responses=responses(401, 422, 503),
 )
-
-
-class GateDetail(BaseModel):
-    """One gate as people see it: every value masked (:class:`seamline.gates.GateView`)."""
-
-    id: str
-    """The gated handoff's id."""
-    workflow_id: str
-    route: str
-    contract: str
-    owner: str
-    """The team that decides."""
-    headline: str
-    summary: str
-    """The human summary: state, proposed action, decision requested, branches, diff."""
-    payload: dict[str, Any]
-    """The machine payload, masked."""
-    diff: list[dict[str, Any]]
-    """``{path, was, now}`` for each field that differs from the previous hop's payload."""
-    gated_at: datetime
-    deadline: datetime | None
-    status: Literal["open", "approved", "rejected", "edited"]
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
-    escalated_to: str | None
-    replaced_by: str | None
-    """For an edited gate: the handoff that carried the edited payload on."""
 
 
 class _Decision(BaseModel):
@@ -96,15 +66,15 @@ def list_gates(
     found: ServicesDep,
     status: Literal["open", "decided", "all"] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[GateDetail]:
+) -> list[GateView]:
     """Gates, newest first: those waiting for a decision, those decided, or all."""
-    return [GateDetail(**asdict(gate)) for gate in found.runtime.gates(status=status, limit=limit)]
+    return found.runtime.gates(status=status, limit=limit)
 
 
 @router.get("/gates/{gate_id}", responses=responses(404))
-def get_gate(found: ServicesDep, gate_id: str) -> GateDetail:
+def get_gate(found: ServicesDep, gate_id: str) -> GateView:
     """One gate, open or decided."""
-    return GateDetail(**asdict(found.runtime.gate(gate_id)))
+    return found.runtime.gate(gate_id)
 
 
 @router.post("/gates/{gate_id}/decision", responses=responses(403, 404, 409))
