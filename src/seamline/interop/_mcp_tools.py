@@ -10,22 +10,19 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from seamline.contracts import Envelope
 from seamline.evals.trace import WorkflowTrace
 from seamline.exceptions import SeamlineError
-from seamline.governance import AgentEntry, Snapshot
-from seamline.health import agent_health
+from seamline.governance import Snapshot
 from seamline.ledger import Ledger
 from seamline.memory import Artifact, ArtifactFilter, Memory, SearchMode
-from seamline.registry import Health, IssueModel, Registry
-from seamline.runtime import BreakerState
-from seamline.stores import DeadLetterRecord, DeadLetterStatus, WorkflowRecord, WorkflowStatus
+from seamline.registry import Health, Registry
+from seamline.stores import DeadLetterStatus, WorkflowRecord, WorkflowStatus
+from seamline.views import AgentStatus, DeadLetterDetail, DeadLetterSummary, WorkflowSummary
 
 __all__ = [
     "AgentList",
@@ -74,17 +71,6 @@ class ArtifactList(BaseModel):
     """The limit was reached: raise it (up to 1000) or narrow the filter to see the rest."""
 
 
-class AgentStatus(AgentEntry):
-    """An agent card with its health now and its breaker as the ledger's calls leave it."""
-
-    health: Health
-    """Declared, or set by an operator; capability routing steers around degraded and down."""
-    breaker: BreakerState
-    calls: int
-    """Recent deliveries the breaker state was rebuilt from."""
-    faults: int
-
-
 class AgentList(BaseModel):
     """Every registered agent, by name."""
 
@@ -115,49 +101,10 @@ class ContractReaders(BaseModel):
     agents: list[Reader]
 
 
-class DeadLetterSummary(BaseModel):
-    """A handoff that could not proceed."""
-
-    id: str
-    """The dead-lettered handoff's id."""
-    workflow_id: str
-    route: str
-    contract: str
-    reason: str
-    message: str
-    status: DeadLetterStatus
-    created_at: datetime
-    resolved_at: datetime | None
-    resolution: str | None
-
-
 class DeadLetterList(BaseModel):
     """Dead letters, newest first."""
 
     dead_letters: list[DeadLetterSummary]
-
-
-class DeadLetterDetail(DeadLetterSummary):
-    """A dead letter whole: its issues, the path that led there and its envelope, masked."""
-
-    issues: list[IssueModel]
-    path: list[str]
-    envelope: dict[str, Any]
-
-
-class WorkflowSummary(BaseModel):
-    """One workflow: where it stands and where its work is."""
-
-    id: str
-    name: str
-    status: WorkflowStatus
-    entry: str
-    """The agent it started at."""
-    handoffs: int
-    at_agent: str | None
-    """The receiver of its newest handoff."""
-    created_at: datetime
-    updated_at: datetime
 
 
 class WorkflowList(BaseModel):
@@ -205,7 +152,7 @@ class Tools:
         self._ledger = ledger
         self._memory = memory
         self._registry = registry
-        self._cards = {entry.name: entry for entry in Snapshot.of(registry).agents}
+        self._cards = Snapshot.of(registry).agents
         """Agent cards as data, taken once: definitions do not change while served."""
 
     def list_workflows(
@@ -276,18 +223,7 @@ class Tools:
     def list_agents(self) -> AgentList:
         """Every agent: owner, escalation contact, capabilities, contracts accepted and
         emitted, health, and its circuit breaker as the ledger's recent calls leave it."""
-        return AgentList(
-            agents=[
-                AgentStatus(
-                    **self._cards[one.agent].model_dump(exclude={"health"}),
-                    health=self._registry.health(one.agent),
-                    breaker=one.breaker,
-                    calls=one.calls,
-                    faults=one.faults,
-                )
-                for one in agent_health(self._registry, self._ledger)
-            ]
-        )
+        return AgentList(agents=AgentStatus.all(self._registry, self._ledger, self._cards))
 
     def agents_accepting(
         self,
@@ -336,46 +272,14 @@ class Tools:
     ) -> DeadLetterList:
         """Handoffs that could not proceed, newest first, with why."""
         letters = self._ledger.dead_letters(status=status, limit=limit)
-        return DeadLetterList(dead_letters=[_dead_letter(letter) for letter in letters])
+        return DeadLetterList(dead_letters=[DeadLetterSummary.of(letter) for letter in letters])
 
     def show_dead_letter(
         self, dead_letter_id: Annotated[str, Field(description="A dead letter's id.")]
     ) -> DeadLetterDetail:
         """A dead letter whole: why, every validation issue, the path that led there, and
         its envelope with sensitive values masked."""
-        letter = self._ledger.dead_letter(dead_letter_id)
-        return DeadLetterDetail(
-            **_dead_letter(letter).model_dump(),
-            issues=json.loads(letter.issues),
-            path=json.loads(letter.path),
-            envelope=Envelope.model_validate_json(letter.envelope).masked().model_dump(mode="json"),
-        )
+        return DeadLetterDetail.of(self._ledger.dead_letter(dead_letter_id))
 
     def _summary(self, workflow: WorkflowRecord) -> WorkflowSummary:
-        views = self._ledger.handoffs(workflow.id)
-        return WorkflowSummary(
-            id=workflow.id,
-            name=workflow.name,
-            status=workflow.status,
-            entry=workflow.entry,
-            handoffs=len(views),
-            at_agent=views[-1].receiver if views else None,
-            created_at=workflow.created_at,
-            updated_at=workflow.updated_at,
-        )
-
-
-def _dead_letter(letter: DeadLetterRecord) -> DeadLetterSummary:
-    envelope = Envelope.model_validate_json(letter.envelope)
-    return DeadLetterSummary(
-        id=letter.id,
-        workflow_id=letter.correlation_id,
-        route=f"{envelope.source} -> {envelope.destination}",
-        contract=str(envelope.contract),
-        reason=letter.reason,
-        message=letter.message,
-        status=letter.status,
-        created_at=letter.created_at,
-        resolved_at=letter.resolved_at,
-        resolution=letter.resolution,
-    )
+        return WorkflowSummary.of(workflow, self._ledger.handoffs(workflow.id))

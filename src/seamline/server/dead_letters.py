@@ -7,15 +7,13 @@ workflow on in this process, to its end or its next gate, and answers with where
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from seamline.contracts import Envelope
-from seamline.server.errors import IssueBody, responses
+from seamline.server.errors import responses
 from seamline.server.services import (
     NOT_BLANK,
     CallerDep,
@@ -26,6 +24,7 @@ from seamline.server.services import (
 )
 from seamline.server.workflows import RunOutcome
 from seamline.stores import DeadLetterRecord, DeadLetterStatus
+from seamline.views import DeadLetterDetail, DeadLetterSummary
 
 __all__ = [
     "DeadLetterDetail",
@@ -41,32 +40,6 @@ router = APIRouter(
     dependencies=[Depends(caller)],
     responses=responses(401, 422, 503),
 )
-
-
-class DeadLetterSummary(BaseModel):
-    """A handoff that could not proceed, and who may act on it."""
-
-    id: str
-    """The dead-lettered handoff's id."""
-    workflow_id: str
-    route: str
-    contract: str
-    owner: str | None
-    """The team that may replay or discard it (besides admins); None if no team owns it."""
-    reason: str
-    message: str
-    status: DeadLetterStatus
-    created_at: datetime
-    resolved_at: datetime | None
-    resolution: str | None
-
-
-class DeadLetterDetail(DeadLetterSummary):
-    """A dead letter whole: its issues, the path that led there and its envelope, masked."""
-
-    issues: list[IssueBody]
-    path: list[str]
-    envelope: dict[str, Any]
 
 
 class ReplayRequest(BaseModel):
@@ -96,7 +69,7 @@ def list_dead_letters(
 ) -> list[DeadLetterSummary]:
     """Dead letters, newest first, optionally of one status."""
     letters = found.ledger.dead_letters(status=status, limit=limit)
-    return [DeadLetterSummary(**_summary(found, letter)) for letter in letters]
+    return [DeadLetterSummary.of(letter, _owner(found, letter)) for letter in letters]
 
 
 @router.get("/dead-letters/{dead_letter_id}", responses=responses(404))
@@ -140,28 +113,9 @@ def discard_dead_letter(
     return _detail(found, found.ledger.dead_letter(dead_letter_id))
 
 
-def _summary(found: Services, letter: DeadLetterRecord) -> dict[str, Any]:
-    envelope = Envelope.model_validate_json(letter.envelope)
-    return {
-        "id": letter.id,
-        "workflow_id": letter.correlation_id,
-        "route": f"{envelope.source} -> {envelope.destination}",
-        "contract": str(envelope.contract),
-        "owner": found.owner(envelope),
-        "reason": letter.reason,
-        "message": letter.message,
-        "status": letter.status,
-        "created_at": letter.created_at,
-        "resolved_at": letter.resolved_at,
-        "resolution": letter.resolution,
-    }
+def _owner(found: Services, letter: DeadLetterRecord) -> str | None:
+    return found.owner(Envelope.model_validate_json(letter.envelope))
 
 
 def _detail(found: Services, letter: DeadLetterRecord) -> DeadLetterDetail:
-    masked = Envelope.model_validate_json(letter.envelope).masked()
-    return DeadLetterDetail(
-        **_summary(found, letter),
-        issues=json.loads(letter.issues),
-        path=json.loads(letter.path),
-        envelope=masked.model_dump(mode="json"),
-    )
+    return DeadLetterDetail.of(letter, _owner(found, letter))

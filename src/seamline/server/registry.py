@@ -16,15 +16,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from seamline.contracts import Compatibility, Lifecycle, Violation
-from seamline.governance import AgentEntry, ContractEntry, Evidence, audit, gather_evidence
+from seamline.governance import ContractEntry, Evidence, audit, gather_evidence
 from seamline.governance.check import CheckFinding, Severity, check_contracts
 from seamline.governance.scorecard import EdgeAudit
 from seamline.governance.sources import snapshot_from
-from seamline.health import agent_health
-from seamline.registry import Health
-from seamline.runtime import BreakerState
 from seamline.server.errors import responses
 from seamline.server.services import ServicesDep, caller
+from seamline.views import AgentStatus
 
 __all__ = [
     "AgentStatus",
@@ -41,17 +39,6 @@ router = APIRouter(
     dependencies=[Depends(caller)],
     responses=responses(401, 422, 503),
 )
-
-
-class AgentStatus(AgentEntry):
-    """An agent card with its health now and its breaker as the ledger's calls leave it."""
-
-    health: Health
-    """Declared (or set by this server's own breakers); capability routing reads it."""
-    breaker: BreakerState
-    calls: int
-    """Recent deliveries the breaker state was rebuilt from."""
-    faults: int
 
 
 class ContractVersion(ContractEntry):
@@ -100,19 +87,7 @@ def list_agents(
     ] = 200,
 ) -> list[AgentStatus]:
     """Every agent: owner, escalation contact, capabilities, contracts, health, breaker."""
-    registry = found.registry
-    cards = {entry.name: entry for entry in found.snapshot.agents}
-    return [
-        AgentStatus(
-            **cards[one.agent].model_dump(exclude={"health"}),
-            health=registry.health(one.agent),
-            breaker=one.breaker,
-            calls=one.calls,
-            faults=one.faults,
-        )
-        for one in agent_health(registry, found.ledger, workflows=workflows)
-        if one.agent in cards
-    ]
+    return AgentStatus.all(found.registry, found.ledger, found.snapshot.agents, workflows=workflows)
 
 
 @router.get("/contracts")

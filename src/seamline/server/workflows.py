@@ -18,7 +18,8 @@ from seamline.ledger import HandoffStatus, HandoffView, Ledger
 from seamline.runtime import RunResult
 from seamline.server.errors import IssueBody, responses
 from seamline.server.services import ServicesDep, caller
-from seamline.stores import WorkflowRecord, WorkflowStatus
+from seamline.stores import WorkflowStatus
+from seamline.views import WorkflowSummary
 
 __all__ = [
     "HandoffDetail",
@@ -86,36 +87,6 @@ class HandoffDetail(HandoffSummary):
 
     envelope: dict[str, Any]
     transitions: list[Transition]
-
-
-class WorkflowSummary(BaseModel):
-    """One workflow: its status, how far it got and where it waits."""
-
-    id: str
-    name: str
-    status: WorkflowStatus
-    entry: str
-    app: str | None
-    handoffs: int
-    at_agent: str | None
-    """The destination of its newest handoff."""
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, workflow: WorkflowRecord, views: list[HandoffView]) -> WorkflowSummary:
-        """The summary of a workflow and its handoffs."""
-        return cls(
-            id=workflow.id,
-            name=workflow.name,
-            status=workflow.status,
-            entry=workflow.entry,
-            app=workflow.app,
-            handoffs=len(views),
-            at_agent=views[-1].receiver if views else None,
-            created_at=workflow.created_at,
-            updated_at=workflow.updated_at,
-        )
 
 
 class WorkflowDetail(WorkflowSummary):
