@@ -179,8 +179,7 @@ def describe_gate(
         f"Proposed next action: deliver it to {receiver}.",
         f"Decision requested from {owner}: approve, reject with a reason, or edit the payload.",
         f"- Approve: {receiver} receives it as it is and the workflow continues.",
-        "- Reject: it is dead-lettered with your reason"
-        + (f" and the workflow is escalated to {escalation}." if escalation else "."),
+        _on_reject(contract, escalation),
         f"- Edit: your payload is validated against {contract.ref} again, then delivered.",
     ]
     if previous is None:
@@ -198,6 +197,14 @@ def describe_gate(
         "deadline": (now + gate.deadline).isoformat() if gate.deadline else None,
         "fallback_owner": contract.fallback_owner,
     }
+
+
+def _on_reject(contract: Contract[Any], escalation: str | None) -> str:
+    fallback = contract.policy.fallback_agent
+    if fallback is not None:
+        return f"- Reject: {fallback} gets it with your reason, as its contract's fallback."
+    escalated = f" and the workflow is escalated to {escalation}" if escalation else ""
+    return f"- Reject: it is dead-lettered with your reason{escalated}."
 
 
 def _headline(gate: Gate, masked: Mapping[str, Any]) -> str:

@@ -29,6 +29,7 @@ from seamline import (
 from seamline.contracts import MASK, Gate
 from seamline.exceptions import ConfigurationError, ContractError, NotFoundError
 from seamline.gates import Decision
+from seamline.registry import RejectedHandoff
 from seamline.stores import WorkflowStatus
 
 IBAN = "DE89370400440532013000"
@@ -274,3 +275,43 @@ def test_bad_gates_and_decisions_are_clear_errors() -> None:
     with pytest.raises(ConfigurationError, match="an edit needs the edited payload"):
         decide(runtime, gate.id, Decision.EDIT)
     assert runtime.gate(gate.id).is_open
+
+
+def test_a_rejection_goes_to_the_contracts_fallback_agent_when_it_has_one() -> None:
+    """The failure policy applies: the fallback agent gets the rejected handoff, with the
+    decider's reason as its issue and the real values it must repair."""
+    seen: list[tuple[str, str]] = []
+
+    @agent(
+        name="manual-review", version="1.0.0", owner="payments",
+        accepts={"seamline.rejected-handoff": "^1"},
+    )  # fmt: skip
+    def review(rejected: RejectedHandoff, ctx: Context) -> Outcome:
+        seen.append((rejected.issues[0].code, rejected.payload["iban"]))
+        return Finish({"reviewed": rejected.issues[0].message})
+
+    base = registry()
+    refund = base.contract("refund", "1.0.0")
+    policy = FailurePolicy(fallback_agent="manual-review")
+    guarded = Contract(
+        model=Refund, name="refund", version="1.0.0", owner="payments", sensitive=["iban"],
+        policy=policy, gate=LIMIT,
+    )  # fmt: skip
+    assert refund.gate is LIMIT
+    runtime = Runtime(
+        Registry(
+            agents=[*(a for a in base.agents), review],
+            contracts=[CLAIM, guarded],
+        )
+    )
+    start(runtime)
+    [gate] = runtime.gates()
+    assert "- Reject: manual-review gets it with your reason" in gate.summary
+    done = decide(runtime, gate.id, "reject", reason="the IBAN belongs to someone else")
+    assert done.status is WorkflowStatus.COMPLETED
+    assert done.result == {
+        "reviewed": "rejected at its gate by alice: the IBAN belongs to someone else"
+    }
+    assert seen == [("gate_rejected", IBAN)]
+    assert runtime.gate(gate.id).status == "rejected"
+    assert runtime.ledger.dead_letters() == []

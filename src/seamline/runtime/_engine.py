@@ -1315,9 +1315,12 @@ class Engine:
             if not reason or not reason.strip():
                 raise ConfigurationError("a rejection needs a reason: the sender's owner reads it")
             issue = Issue("gate", f"rejected at its gate by {by}: {reason}", "gate_rejected")
+            batch.add(gate_id, "declined", now, json.dumps(said))
+            routed = await self._declined_to_fallback(cursor, batch, issue, queue=queue)
+            if routed is not None:
+                return routed
             fault = _Fault("gate_rejected", issue.message)
             letter = self._letter(cursor, envelope, fault, [issue], now)
-            batch.add(gate_id, "declined", now, json.dumps(said))
             batch.add(gate_id, "dead_lettered", now, json.dumps({"reason": fault.code}))
             dead = _dead_workflow(workflow, letter, now, self._escalation(envelope))
             self._commit(cursor, batch, workflow=dead, letters=[letter])
@@ -1334,6 +1337,44 @@ class Engine:
         contract = self.registry.contract(envelope.contract.name, envelope.contract.version)
         cursor.workflow, cursor.envelope = running, envelope
         cursor.payload = contract.model.model_validate(envelope.payload)
+        return _result(running, cursor.delivered) if queue else cursor
+
+    async def _declined_to_fallback(
+        self, cursor: _Cursor, batch: _Batch, issue: Issue, *, queue: bool
+    ) -> _Cursor | RunResult | None:
+        """A rejected gate walks its contract's failure policy: the fallback agent gets the
+        rejected handoff (as for a validation failure) when there is one that can take it;
+        None leaves the dead-letter queue to the caller."""
+        gated = cursor.envelope
+        contract = self.registry.contract(gated.contract.name, gated.contract.version)
+        fallback = contract.policy.fallback_agent
+        if fallback is None or fallback == gated.destination.name:
+            return None
+        wrapped = RejectedHandoff.build(
+            sender=str(gated.source),
+            receiver=str(gated.destination),
+            contract=str(gated.contract),
+            payload=gated.payload,
+            issues=[issue],
+        )
+        outcome = HandOff(to=fallback, payload=wrapped, contract=REJECTED_HANDOFF.name)
+        route = Route(fallback, REJECTED_HANDOFF.name, str(REJECTED_HANDOFF.version))
+        sender = self.registry.agent(gated.source.name) if gated.source != EXTERNAL else None
+        if sender is None:
+            return None  # the first handoff has no sending agent to hand on for
+        envelope = self._next_envelope(cursor, sender, route, outcome)
+        nested = (f"payload.{name}" for name in gated.sensitive)
+        envelope = envelope.model_copy(update={"sensitive": (*envelope.sensitive, *nested)})
+        checked = await self._vet_next(cursor, envelope, self.registry.agent(fallback))
+        if not isinstance(checked.verdict, Accepted):
+            return None
+        now = utcnow()
+        batch.add(gated.handoff_id, "fallback", now, json.dumps({"to": fallback}))
+        batch.propose(checked.envelope, checked.notes, now)
+        running = replace(cursor.workflow, status=WorkflowStatus.RUNNING, updated_at=now)
+        self._commit(cursor, batch, workflow=running, enqueue=fallback if queue else None)
+        cursor.workflow, cursor.envelope = running, checked.envelope
+        cursor.payload = checked.verdict.payload
         return _result(running, cursor.delivered) if queue else cursor
 
     async def _edited(
