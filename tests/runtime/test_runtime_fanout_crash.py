@@ -43,12 +43,14 @@ def test_sigkill_mid_fan_out_then_resume_runs_no_finished_leg_again(tmp_path: Pa
     db, log = tmp_path / "ledger.db", tmp_path / "legs.log"
     process = worker(db, log, "start")
     deadline = time.monotonic() + 30
-    while len(finished_legs(db)) < 4:
-        assert process.poll() is None, "the fan-out finished before it could be killed"
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    try:
+        while len(finished_legs(db)) < 4:
+            assert process.poll() is None, "the fan-out finished before it could be killed"
+            assert time.monotonic() < deadline, "no progress"
+            time.sleep(0.01)
+    finally:  # a failed wait must not leave the worker running into the next tests
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     done_before = finished_legs(db)
     runs_before = Counter(log.read_text().split())
 

@@ -604,3 +604,31 @@ def test_sqlite_failed_write_is_a_store_error_and_rolls_back(db_path: Path) -> N
         store.apply(Commit(entries=[entry(1)]))  # the connection is still usable
     finally:
         store.close()
+
+
+def test_sqlite_open_waits_out_a_lock_sqlite_does_not_wait_for(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: a process opening a file another process was creating got "database is
+    locked" at once, busy timeout or not. The open retries it; a lock that never goes
+    away still ends in one clear error."""
+    import seamline.stores.sqlite as module
+
+    real = module.SqliteStore._migrate
+    refusals = iter(range(2))
+
+    def flaky(self: SqliteStore) -> None:
+        if next(refusals, None) is not None:
+            raise sqlite3.OperationalError("database is locked")
+        real(self)
+
+    monkeypatch.setattr(module.SqliteStore, "_migrate", flaky)
+    SqliteStore(db_path).close()  # opened on the third try
+
+    def stuck(self: SqliteStore) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(module.SqliteStore, "_migrate", stuck)
+    monkeypatch.setattr(module, "_OPEN_PATIENCE", 0.1)
+    with pytest.raises(StoreError, match="stayed locked by another process"):
+        SqliteStore(db_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -178,6 +179,10 @@ def _ts(value: datetime) -> str:
     return text
 
 
+_OPEN_PATIENCE = 10.0
+"""Seconds an open waits out another process holding a new file's lock (the busy timeout)."""
+
+
 class SqliteStore:
     """A Store in one SQLite file (or ``":memory:"``)."""
 
@@ -196,13 +201,14 @@ class SqliteStore:
             ) from None
         try:
             self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute(
-                f"PRAGMA synchronous = {'FULL' if durability == 'strict' else 'NORMAL'}"
-            )
-            self._migrate()
+            self._open(durability)
         except sqlite3.DatabaseError as error:
             self._db.close()
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise StoreError(
+                    f"store {self.path!r} stayed locked by another process for "
+                    f"{_OPEN_PATIENCE:g} s; retry, or find the process holding it"
+                ) from None
             raise StoreCorruptError(
                 f"{self.path!r} is not a seamline store ({error}); "
                 "point --store / SEAMLINE_STORE at a seamline database or a new file"
@@ -210,6 +216,29 @@ class SqliteStore:
         except BaseException:  # e.g. a newer schema: do not leak the connection
             self._db.close()
             raise
+
+    def _open(self, durability: str) -> None:
+        """Switch to WAL, set the durability and bring the schema up to date.
+
+        A process opening a file while another creates it or recovers its WAL after a
+        crash has been seen (in the SIGKILL crash tests) to get "database is locked" at
+        once: SQLite does not call the busy handler for every lock (a journal-mode change,
+        WAL recovery). That is a moment, not a fault, so it is retried for as long as the
+        busy timeout would have waited.
+        """
+        deadline = time.monotonic() + _OPEN_PATIENCE
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute(
+                    f"PRAGMA synchronous = {'FULL' if durability == 'strict' else 'NORMAL'}"
+                )
+                self._migrate()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _migrate(self) -> None:
         # One statement, one snapshot: read separately, another process creating the schema
