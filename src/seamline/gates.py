@@ -68,7 +68,8 @@ class GateView(BaseModel):
     """``{path, was, now}`` for each field that differs from the previous hop's payload."""
     gated_at: datetime
     deadline: datetime | None
-    status: Literal["open", "approved", "rejected", "edited"]
+    status: Literal["open", "approved", "rejected", "edited", "canceled"]
+    """``canceled``: its workflow was canceled while it waited (``Runtime.cancel``)."""
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
@@ -99,7 +100,7 @@ def gate_view(view: HandoffView) -> GateView | None:
     if gated is None:
         return None
     data: dict[str, Any] = json.loads(gated.data or "{}")
-    status: Literal["open", "approved", "rejected", "edited"] = "open"
+    status: Literal["open", "approved", "rejected", "edited", "canceled"] = "open"
     decided_by: str | None = None
     decided_at: datetime | None = None
     reason: str | None = None
@@ -113,6 +114,8 @@ def gate_view(view: HandoffView) -> GateView | None:
             replaced = detail.get("as")
         elif entry.kind == "gate_escalated":
             escalated = detail.get("to")
+        elif entry.kind == "failed" and status == "open":
+            status, decided_at, reason = "canceled", entry.at, detail.get("message")
     envelope = view.envelope
     return GateView(
         id=view.id,

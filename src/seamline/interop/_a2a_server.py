@@ -16,7 +16,8 @@ letters apply exactly as for a local caller; the A2A task is a view of that work
 - A run is shielded from the A2A task's cancellation: a step in flight finishes and is
   recorded rather than being cut off halfway. Cancelling a task that waits at a gate
   rejects the gate (the handoff is dead-lettered with the reason, and can be replayed);
-  cancelling a running one stops the A2A task only, and the workflow runs to its end.
+  cancelling a running one stops its workflow after the step in flight (``Runtime.cancel``:
+  a ``canceled`` dead letter, replayable); a workflow whose last step was in flight ends.
 - Nothing is logged beyond ids, contract names and states: payloads and envelopes can hold
   sensitive values, and only the receiving agent may see them.
 """
@@ -274,9 +275,18 @@ class _Executor(AgentExecutor):
             self._cancelling.discard(task_id)
 
     async def _withdraw(self, task_id: str, workflow_id: str) -> None:
-        """Reject the gates a canceled task's workflow waits at: the client withdrew the
-        request, so the handoff goes to the dead-letter queue, where it can be replayed."""
-        if self.runtime.result(workflow_id).status is not WorkflowStatus.WAITING:
+        """Stop a canceled task's workflow. Running, it stops after the step in flight
+        (``Runtime.cancel``: the open handoff becomes a ``canceled`` dead letter). Waiting,
+        its gates are rejected by the client: the client withdrew the request, so the
+        handoff goes to the dead-letter queue, where it can be replayed."""
+        status = self.runtime.result(workflow_id).status
+        if status is WorkflowStatus.RUNNING:
+            with contextlib.suppress(ConflictError):  # it ended meanwhile: that stands
+                self.runtime.cancel(
+                    workflow_id, reason=f"A2A task {task_id} was canceled by its client"
+                )
+            return
+        if status is not WorkflowStatus.WAITING:
             return
         for gate in self._open_gates(workflow_id):
             # ConflictError: its owner decided meanwhile, and that decision stands.

@@ -312,6 +312,18 @@ class Runtime:
         cursor = await self._engine.replay(dead_letter_id, payload=payload, extra_hops=extra_hops)
         return await self._engine.drive(cursor, cursor.workflow.id)
 
+    def cancel(self, workflow_id: str, *, reason: str) -> RunResult | None:
+        """Stop a running or waiting workflow: its open handoff is dead-lettered as
+        ``canceled`` with ``reason`` (replayable, or discarded later).
+
+        A workflow this runtime is driving stops after the step in flight, and the call
+        driving it returns the canceled result; this returns None then. Otherwise the
+        cancellation is recorded at once and returned. ConflictError if it already ended.
+        """
+        if not reason.strip():
+            raise ConfigurationError("say why the workflow is canceled (reason is empty)")
+        return self._engine.cancel(self.ledger.workflow(workflow_id), reason)
+
     def discard(self, dead_letter_id: str, *, reason: str) -> None:
         """Close a dead letter for good, saying why."""
         if not reason.strip():

@@ -233,6 +233,10 @@ class Engine:
         self.breakers = breakers
         self.evaluators = tuple(evaluators)
         self._scoped: dict[tuple[str, Mode], tuple[Evaluator, ...]] = {}
+        self._driving: set[str] = set()
+        """Workflows this process is driving now: a cancellation stops them between steps."""
+        self._cancels: dict[str, str] = {}
+        """Cancellations asked for a workflow being driven here, by id: the reason."""
         self.ledger = Ledger(store)
         self.app = app
         self.max_hops = max_hops
@@ -378,21 +382,12 @@ class Engine:
         deadline = cursor.envelope.constraints.deadline if cursor is not None else None
         if cursor is None or deadline is None or deadline > utcnow():
             return None
-        fault = _Fault(
-            "stuck", f"unfinished past its deadline ({deadline.isoformat()}); nobody completed it"
+        # None: a live runtime moved it on meanwhile, so it was not stuck after all.
+        return self._stop(
+            cursor,
+            "stuck",
+            f"unfinished past its deadline ({deadline.isoformat()}); nobody completed it",
         )
-        now = utcnow()
-        hid = cursor.envelope.handoff_id
-        letter = self._letter(cursor, cursor.envelope, fault, [], now)
-        batch = _Batch(cursor)
-        batch.add(hid, "failed", now, json.dumps({"reason": fault.code, "message": fault.message}))
-        batch.add(hid, "dead_lettered", now, json.dumps({"reason": fault.code}))
-        dead = _dead_workflow(cursor.workflow, letter, now, self._escalation(cursor.envelope))
-        try:
-            self._commit(cursor, batch, workflow=dead, letters=[letter])
-        except ConflictError:
-            return None  # a live runtime moved it on meanwhile: it was not stuck after all
-        return _result(dead, cursor.delivered)
 
     def result(self, workflow_id: str) -> RunResult:
         """The recorded result of a workflow."""
@@ -416,17 +411,81 @@ class Engine:
         if cursor is None or cursor.workflow.status is not WorkflowStatus.RUNNING:
             return self.result(workflow_id)  # ended, or waiting at a gate from the start
         cursor.traced = recording()
-        with workflow_span(cursor.workflow.name, workflow_id, on=cursor.traced):
-            step: _Cursor | _End = cursor
-            while isinstance(step, _Cursor):
-                if until is not None:
-                    # Let the worker's lease heartbeat in between steps: sync agents never
-                    # yield to the event loop by themselves.
-                    await anyio.lowlevel.checkpoint()
-                    if until():
-                        return _result(step.workflow, step.delivered)
-                step = await self._step(step)
-        return _result(step.workflow, step.delivered)
+        self._driving.add(workflow_id)
+        try:
+            with workflow_span(cursor.workflow.name, workflow_id, on=cursor.traced):
+                step: _Cursor | _End = cursor
+                while isinstance(step, _Cursor):
+                    if self._cancels and workflow_id in self._cancels:
+                        reason = self._cancels.pop(workflow_id)
+                        return self._stop(step, "canceled", reason) or self.result(workflow_id)
+                    if until is not None:
+                        # Let the worker's lease heartbeat in between steps: sync agents
+                        # never yield to the event loop by themselves.
+                        await anyio.lowlevel.checkpoint()
+                        if until():
+                            return _result(step.workflow, step.delivered)
+                    step = await self._step(step)
+            return _result(step.workflow, step.delivered)
+        finally:
+            self._driving.discard(workflow_id)
+            self._cancels.pop(workflow_id, None)
+
+    def cancel(self, workflow: WorkflowRecord, reason: str) -> RunResult | None:
+        """Stop a workflow: its open (or gated) handoff is dead-lettered as ``canceled``,
+        kept whole for a replay. One driven here stops after the step in flight, and its
+        driver returns the result (None here). One driven elsewhere loses its next commit
+        to this one on the ledger's key, and stops there."""
+        if workflow.id in self._driving:
+            self._cancels[workflow.id] = reason
+            return None
+        cursor = self._open_cursor(workflow)
+        if cursor is None:
+            raise ConflictError(
+                f"workflow {workflow.id} is already {workflow.status.value}; only a running "
+                "or waiting workflow can be canceled"
+            )
+        result = self._stop(cursor, "canceled", reason)
+        if result is None:
+            raise ConflictError(
+                f"workflow {workflow.id} moved on while it was being canceled; look again"
+            )
+        return result
+
+    def _open_cursor(self, workflow: WorkflowRecord) -> _Cursor | None:
+        """A cursor on a running workflow's open handoff, or on a waiting one's gated one."""
+        if workflow.status is WorkflowStatus.RUNNING:
+            return self.cursor(workflow)
+        if workflow.status is not WorkflowStatus.WAITING:
+            return None
+        entries = self.store.entries(correlation_id=workflow.id)
+        views = fold(entries)
+        gated = next(view for view in views if view.status is HandoffStatus.GATED)
+        return _Cursor(
+            workflow,
+            gated.envelope,
+            None,
+            _trail(entries, views),
+            entries[-1].seq + 1,
+            sum(1 for e in entries if e.kind == "delivered"),
+        )
+
+    def _stop(self, cursor: _Cursor, code: str, message: str) -> RunResult | None:
+        """Dead-letter the open handoff with ``code``; None if another writer got there
+        first (then it was not the workflow's state to stop after all)."""
+        fault = _Fault(code, message)
+        now = utcnow()
+        hid = cursor.envelope.handoff_id
+        letter = self._letter(cursor, cursor.envelope, fault, [], now)
+        batch = _Batch(cursor)
+        batch.add(hid, "failed", now, json.dumps({"reason": fault.code, "message": fault.message}))
+        batch.add(hid, "dead_lettered", now, json.dumps({"reason": fault.code}))
+        dead = _dead_workflow(cursor.workflow, letter, now, self._escalation(cursor.envelope))
+        try:
+            self._commit(cursor, batch, workflow=dead, letters=[letter])
+        except ConflictError:
+            return None
+        return _result(dead, cursor.delivered)
 
     async def _step(self, cursor: _Cursor) -> _Cursor | _End:
         delivered_at = utcnow()
@@ -1292,8 +1351,9 @@ class Engine:
             raise ConfigurationError("say who decides (by is empty): decisions are audited")
         view, gate = open_gate(self.ledger, gate_id)
         if not gate.is_open:
+            who = f" by {gate.decided_by}" if gate.decided_by else ""
             raise ConflictError(
-                f"gate {gate_id} was already {gate.status} by {gate.decided_by} at "
+                f"gate {gate_id} was already {gate.status}{who} at "
                 f"{gate.decided_at:%Y-%m-%d %H:%M:%S} UTC; nothing changed"
             )
         workflow = self.ledger.workflow(view.correlation_id)
