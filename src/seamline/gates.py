@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from seamline.contracts import MASK, Contract, Envelope, Gate, mask_payload
-from seamline.exceptions import NotFoundError
+from seamline.exceptions import ConfigurationError, NotFoundError
 from seamline.ledger import HandoffView, Ledger
 from seamline.stores import WorkflowStatus
 
@@ -142,7 +142,7 @@ def list_gates(ledger: Ledger, *, status: str = "open", limit: int = 100) -> lis
     """Gates, newest first: ``open`` ones (of waiting workflows), ``decided`` or ``all``
     (among the newest ``limit`` workflows)."""
     if status not in ("open", "decided", "all"):
-        raise NotFoundError(f"no gate status {status!r}; use open, decided or all")
+        raise ConfigurationError(f"unknown gate status {status!r}; use open, decided or all")
     wanted = WorkflowStatus.WAITING if status == "open" else None
     found: list[GateView] = []
     for workflow in ledger.workflows(status=wanted, limit=limit):

@@ -315,3 +315,22 @@ def test_a_rejection_goes_to_the_contracts_fallback_agent_when_it_has_one() -> N
     assert seen == [("gate_rejected", IBAN)]
     assert runtime.gate(gate.id).status == "rejected"
     assert runtime.ledger.dead_letters() == []
+
+
+def test_a_gate_test_must_be_callable_and_statuses_are_known() -> None:
+    """A non-callable ``when`` is refused at declaration; an unknown status when listing."""
+    with pytest.raises(ContractError, match="a gate's when must be a callable"):
+        Gate(when="amount > 100")  # type: ignore[arg-type]
+    runtime = Runtime(registry())
+    with pytest.raises(ConfigurationError, match="unknown gate status 'pending'"):
+        runtime.gates(status="pending")
+
+
+def test_queueing_a_decision_needs_a_shared_store(tmp_path: Path) -> None:
+    """decide(queue=True) on SQLite is refused before anything is recorded."""
+    runtime = Runtime(registry(), SqliteStore(tmp_path / "l.db"))
+    start(runtime)
+    [gate] = runtime.gates()
+    with pytest.raises(ConfigurationError, match="need a store every worker shares"):
+        decide(runtime, gate.id, "approve", queue=True)
+    assert runtime.gate(gate.id).is_open

@@ -31,7 +31,8 @@ from seamline import (
     SqliteStore,
     agent,
 )
-from seamline.stores import Commit, Entry, PostgresStore, WorkflowStatus
+from seamline.exceptions import StoreError
+from seamline.stores import Commit, Entry, Lease, PostgresStore, WorkflowStatus
 from seamline.stores.postgres import _CLAIM
 from seamline.types import utcnow
 
@@ -379,3 +380,32 @@ def test_a_decided_gate_goes_back_to_the_workers(pg_store: PostgresStore) -> Non
     assert queue(pg_store) == [(workflow_id, "a1", False)]
     anyio.run(lambda: runtime.worker(poll_seconds=0.05).run(idle_exit=0.2))
     assert runtime.result(workflow_id).status is WorkflowStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"lease_seconds": 0}, "must be positive seconds"),
+        ({"poll_seconds": -1}, "must be positive seconds"),
+        ({"steps_per_claim": 0}, "steps_per_claim must be at least 1"),
+    ],
+)
+def test_bad_worker_settings_are_refused(
+    pg_store: PostgresStore, options: dict[str, Any], message: str
+) -> None:
+    """Each setting that could not work says so when the worker is built."""
+    runtime = Runtime(Registry(agents=chain(2), contracts=[ORDER]), pg_store)
+    with pytest.raises(ConfigurationError, match=message):
+        runtime.worker(**options)
+
+
+def test_sqlite_refuses_leases_and_queueing(tmp_path: Path) -> None:
+    """A commit carrying a lease or a queue entry is refused whole by SQLite."""
+    store = SqliteStore(tmp_path / "l.db")
+    lease = Lease("wf-1", "t", "w", "a0", 30, utcnow())
+    row = Entry(correlation_id="wf-1", seq=1, handoff_id="h", kind="retry", at=utcnow())
+    for commit in (Commit(entries=[row], lease=lease), Commit(entries=[row], enqueue="a0")):
+        with pytest.raises(StoreError, match="need a store every worker shares"):
+            store.apply(commit)
+    assert store.entries(correlation_id="wf-1") == []
+    store.close()
